@@ -1,0 +1,14 @@
+from alerts.models.audit import ConfigAuditLog
+from alerts.models.pipeline import AlertOutbox, DeadLetter, EventAuditLog, IngestBatch
+from alerts.models.rules import AlertRule, DevelopmentHost, DeviceTeam
+
+__all__ = [
+    "AlertOutbox",
+    "AlertRule",
+    "ConfigAuditLog",
+    "DeadLetter",
+    "DevelopmentHost",
+    "DeviceTeam",
+    "EventAuditLog",
+    "IngestBatch",
+]

@@ -1,0 +1,78 @@
+"""Per-process cache of the compiled RuleSet, invalidated by a Redis version key.
+
+A worker calls ``ruleset_current()`` once per batch: one Redis GET; when the
+version moved (or ``RULE_CACHE_TTL`` passed, in case a bump was lost) the
+rules are re-read from PostgreSQL and recompiled.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from django.conf import settings
+from django.db import transaction
+from redis.exceptions import RedisError
+
+from alerts.rule_engine import RuleSet, RuleSpec
+from mutt_project import redis_keys
+from mutt_project.redis_client import get_redis
+
+log = logging.getLogger(__name__)
+
+_cached: RuleSet | None = None
+_cached_version: str | None = None
+_loaded_at: float = 0.0
+reloads = 0  # read by the metrics module
+
+
+def rules_version_bump() -> None:
+    try:
+        get_redis().incr(redis_keys.RULES_VERSION)
+    except RedisError as exc:
+        # Workers still refresh within RULE_CACHE_TTL; count and say so.
+        log.warning("rule version bump failed (%s); workers refresh within RULE_CACHE_TTL", type(exc).__name__)
+
+
+def rules_version_bump_on_commit() -> None:
+    transaction.on_commit(rules_version_bump)
+
+
+def _load_ruleset() -> RuleSet:
+    from alerts.selectors import dev_hosts_list, device_teams_map, rules_active_specs
+
+    return RuleSet.compile(
+        rules_active_specs(),
+        dev_hosts_list(),
+        device_teams_map(),
+        default_handling=settings.DEFAULT_HANDLING,
+        default_team=settings.DEFAULT_TEAM,
+    )
+
+
+def _current_version() -> str | None:
+    try:
+        return get_redis().get(redis_keys.RULES_VERSION) or "0"
+    except RedisError:
+        return None  # Redis down: keep the cached set until the TTL
+
+
+def ruleset_current() -> RuleSet:
+    global _cached, _cached_version, _loaded_at, reloads
+    version = _current_version()
+    now = time.monotonic()
+    stale = now - _loaded_at > settings.RULE_CACHE_TTL
+    if _cached is None or stale or (version is not None and version != _cached_version):
+        _cached = _load_ruleset()
+        _cached_version = version
+        _loaded_at = now
+        reloads += 1
+        log.info("rule set compiled: %d active rules (version %s)", len(_cached), version)
+    return _cached
+
+
+def ruleset_forget() -> None:
+    """Drop the cache (tests)."""
+    global _cached, _cached_version
+    _cached = None
+    _cached_version = None

@@ -1,0 +1,23 @@
+"""Any change to rules, development hosts or device teams bumps the rule version.
+
+Workers compare the version once per batch and recompile their cached
+RuleSet when it moved. Bulk changes that bypass signals (``QuerySet.update``)
+must call ``alerts.rule_cache.rules_version_bump`` themselves; the services
+and admin actions do.
+"""
+
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
+
+from alerts.models import AlertRule, DevelopmentHost, DeviceTeam
+from alerts.rule_cache import rules_version_bump_on_commit
+
+
+@receiver(post_save, sender=AlertRule)
+@receiver(post_delete, sender=AlertRule)
+@receiver(post_save, sender=DevelopmentHost)
+@receiver(post_delete, sender=DevelopmentHost)
+@receiver(post_save, sender=DeviceTeam)
+@receiver(post_delete, sender=DeviceTeam)
+def _config_changed(sender, **kwargs) -> None:
+    rules_version_bump_on_commit()

@@ -1,0 +1,22 @@
+"""Celery tasks of the alerts domain (thin: one service call each)."""
+
+from celery import shared_task
+from django.db import DatabaseError, InterfaceError
+
+from alerts.services import batches_classify
+from mutt_project.queues import Queue, TaskName
+
+
+@shared_task(
+    name=TaskName.CLASSIFY_PENDING.value,
+    queue=Queue.CLASSIFY.value,
+    autoretry_for=(DatabaseError, InterfaceError),
+    retry_backoff=2,
+    retry_backoff_max=60,
+    retry_jitter=True,
+    max_retries=10,
+)
+def classify_pending() -> dict:
+    """Classify pending ingest batches (woken by ingest; re-woken by the sweeper)."""
+    result = batches_classify()
+    return {"batches": result.batches, "events": result.events, "inserted": result.inserted}

@@ -1,0 +1,130 @@
+"""A Moogsoft stand-in for local use and tests (stdlib only).
+
+- ``POST <any path>``: a webhook delivery. Recorded (memory + JSONL file) and
+  answered with the current mode's status after its delay.
+- ``GET /received``: JSON list of every delivery: ``{"at", "status", "path",
+  "body"}`` (``?accepted=1`` for the 2xx ones only).
+- ``DELETE /received``: forget everything recorded.
+- ``POST /control``: ``{"status": 503, "delay": 0.5, "for_seconds": 30,
+  "retry_after": 2, "body": "..."}`` changes the answer; after ``for_seconds``
+  it goes back to 200. ``{}`` resets to 200 at once.
+- ``GET /`` and ``GET /health``: the current mode's status (a health probe).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import parse_qs, urlparse
+
+
+class SinkState:
+    def __init__(self, record_path: Path | None):
+        self.lock = threading.Lock()
+        self.records: list[dict] = []
+        self.record_path = record_path
+        self.mode: dict = {}
+
+    def current(self) -> dict:
+        with self.lock:
+            until = self.mode.get("until")
+            if until is not None and time.time() >= until:
+                self.mode = {}
+            return dict(self.mode)
+
+    def record(self, entry: dict) -> None:
+        with self.lock:
+            self.records.append(entry)
+            if self.record_path:
+                with self.record_path.open("a") as fh:
+                    fh.write(json.dumps(entry) + "\n")
+
+
+class SinkHandler(BaseHTTPRequestHandler):
+    server_version = "MoogSink/1.0"
+    state: SinkState  # set by make_server
+
+    def log_message(self, format, *args):  # quiet: tests read /received instead
+        pass
+
+    def _send(self, status: int, body, headers: dict | None = None) -> None:
+        data = body if isinstance(body, bytes) else json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        for k, v in (headers or {}).items():
+            self.send_header(k, v)
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _body(self) -> bytes:
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length else b""
+
+    def do_GET(self):
+        url = urlparse(self.path)
+        if url.path == "/received":
+            accepted_only = parse_qs(url.query).get("accepted") == ["1"]
+            with self.state.lock:
+                records = [r for r in self.state.records if not accepted_only or 200 <= r["status"] < 300]
+            self._send(200, records)
+            return
+        mode = self.state.current()
+        status = int(mode.get("status", 200))
+        self._send(status, {"status": "ok" if status < 500 else "unavailable"})
+
+    def do_DELETE(self):
+        if urlparse(self.path).path == "/received":
+            with self.state.lock:
+                self.state.records.clear()
+            self._send(200, {"cleared": True})
+        else:
+            self._send(404, {"error": "not found"})
+
+    def do_POST(self):
+        url = urlparse(self.path)
+        raw = self._body()
+        if url.path == "/control":
+            try:
+                ctl = json.loads(raw or b"{}")
+            except ValueError:
+                self._send(400, {"error": "control body must be JSON"})
+                return
+            mode = {k: ctl[k] for k in ("status", "delay", "retry_after", "body") if k in ctl}
+            if ctl.get("for_seconds"):
+                mode["until"] = time.time() + float(ctl["for_seconds"])
+            with self.state.lock:
+                self.state.mode = mode
+            self._send(200, {"mode": mode})
+            return
+        mode = self.state.current()
+        if mode.get("delay"):
+            time.sleep(float(mode["delay"]))
+        status = int(mode.get("status", 200))
+        try:
+            body = json.loads(raw)
+        except ValueError:
+            body = raw.decode("utf-8", "replace")
+        self.state.record(
+            {
+                "at": time.time(),
+                "status": status,
+                "path": url.path,
+                "headers": {k: v for k, v in self.headers.items() if k.lower() in ("x-api-key", "authorization")},
+                "body": body,
+            }
+        )
+        headers = {"Retry-After": str(mode["retry_after"])} if "retry_after" in mode else None
+        answer = {"success": True} if status < 300 else {"error": mode.get("body", f"status {status}")}
+        self._send(status, answer, headers)
+
+
+def make_server(host: str, port: int, record_path: Path | None = None) -> ThreadingHTTPServer:
+    state = SinkState(record_path)
+    handler = type("BoundSinkHandler", (SinkHandler,), {"state": state})
+    server = ThreadingHTTPServer((host, port), handler)
+    server.daemon_threads = True
+    return server

@@ -1,0 +1,185 @@
+"""Parsing and validating ingest bodies: pure, no Django, Redis or I/O.
+
+``parse_body(raw, content_type)`` -> list of candidate events (dicts) or a
+``BodyError``; ``normalise_event(obj, limits)`` -> a normalised event dict or
+an ``EventError`` with the reason. A batch is judged event by event.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+import orjson
+
+SEVERITY_NAMES = {
+    "emerg": 0, "emergency": 0, "panic": 0,
+    "alert": 1,
+    "crit": 2, "critical": 2,
+    "err": 3, "error": 3,
+    "warning": 4, "warn": 4,
+    "notice": 5,
+    "info": 6, "informational": 6,
+    "debug": 7,
+}  # fmt: skip
+OID_RE = re.compile(r"^\.?[0-9]+(\.[0-9]+)+$")
+MAX_HOSTNAME = 255
+
+
+class BodyError(Exception):
+    """Nothing in the body is usable (400)."""
+
+
+class EventError(Exception):
+    """This one event is refused; the reason is reported by its index."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_events: int = 5000
+    max_message_bytes: int = 64 * 1024
+
+
+def parse_body(raw: bytes) -> list:
+    """JSON object, JSON array, or newline-delimited JSON (blank lines ignored)."""
+    stripped = raw.strip()
+    if not stripped:
+        raise BodyError("empty body")
+    if stripped[:1] in (b"{", b"["):
+        try:
+            doc = orjson.loads(stripped)
+        except orjson.JSONDecodeError:
+            doc = None  # maybe NDJSON: several objects, one per line
+        if doc is not None:
+            if isinstance(doc, list):
+                return doc
+            if isinstance(doc, dict):
+                records = doc.get("records")
+                if isinstance(records, list) and "message" not in doc and "msg" not in doc:
+                    # rsyslog omhttp kafkarest: {"records":[{"value":{...}}]}
+                    return [r.get("value") if isinstance(r, dict) else r for r in records]
+                return [doc]
+            raise BodyError("body must be a JSON object, a JSON array, or NDJSON")
+    events: list = []
+    for number, line in enumerate(stripped.split(b"\n"), start=1):
+        line = line.strip()
+        if not line:
+            continue
+        try:
+            events.append(orjson.loads(line))
+        except orjson.JSONDecodeError:
+            events.append(_Unparseable(number))
+    if events and all(isinstance(e, _Unparseable) for e in events):
+        raise BodyError("malformed JSON")
+    return events
+
+
+@dataclass(frozen=True)
+class _Unparseable:
+    line: int
+
+
+def _parse_timestamp(value) -> datetime:
+    if isinstance(value, bool):
+        raise EventError("timestamp must be ISO 8601 or epoch seconds")
+    if isinstance(value, (int, float)):
+        try:
+            return datetime.fromtimestamp(float(value), tz=timezone.utc)
+        except (OverflowError, OSError, ValueError):
+            raise EventError("timestamp out of range") from None
+    if not isinstance(value, str) or not value.strip():
+        raise EventError("timestamp is required (ISO 8601)")
+    text = value.strip()
+    if re.fullmatch(r"[0-9]+(\.[0-9]+)?", text):
+        return _parse_timestamp(float(text))
+    try:
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        raise EventError(f"timestamp {text[:40]!r} is not ISO 8601") from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    return parsed.astimezone(timezone.utc)
+
+
+def _parse_severity(value) -> int | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        raise EventError("syslog_severity must be 0-7 or a name (emerg … debug)")
+    if isinstance(value, str):
+        name = value.strip().lower()
+        if name in SEVERITY_NAMES:
+            return SEVERITY_NAMES[name]
+        if name.isdigit():
+            value = int(name)
+        else:
+            raise EventError(f"syslog_severity {value[:20]!r} is not 0-7 or a name (emerg … debug)")
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if not isinstance(value, int) or not 0 <= value <= 7:
+        raise EventError("syslog_severity must be between 0 and 7")
+    return value
+
+
+def _first(obj: dict, *names):
+    for name in names:
+        if name in obj and obj[name] is not None:
+            return obj[name]
+    return None
+
+
+def normalise_event(obj, limits: Limits, received_at: datetime) -> dict:
+    """Validate one candidate and return the normalised event (raw fields kept)."""
+    if isinstance(obj, _Unparseable):
+        raise EventError(f"line {obj.line} is not valid JSON")
+    if not isinstance(obj, dict):
+        raise EventError("event must be a JSON object")
+    hostname = _first(obj, "hostname", "host")
+    if not isinstance(hostname, str) or not hostname.strip():
+        raise EventError("hostname is required")
+    hostname = hostname.strip().lower()
+    if len(hostname) > MAX_HOSTNAME:
+        raise EventError(f"hostname longer than {MAX_HOSTNAME} characters")
+    message = _first(obj, "message", "msg")
+    if not isinstance(message, str) or not message.strip():
+        raise EventError("message is required and must be a non-empty string")
+    if "\x00" in message:
+        message = message.replace("\x00", "\ufffd")  # PostgreSQL text cannot hold NUL
+    if len(message.encode("utf-8", "surrogatepass")) > limits.max_message_bytes:
+        raise EventError(f"message longer than {limits.max_message_bytes} bytes")
+    timestamp = _parse_timestamp(obj.get("timestamp"))
+    severity = _parse_severity(_first(obj, "syslog_severity", "severity"))
+    trap_oid = obj.get("trap_oid")
+    if trap_oid is not None and trap_oid != "":
+        if not isinstance(trap_oid, str) or not OID_RE.match(trap_oid.strip()):
+            raise EventError("trap_oid must be a dotted numeric OID")
+        trap_oid = trap_oid.strip().lstrip(".")
+    else:
+        trap_oid = None
+    source = obj.get("source")
+    if source is None or source == "":
+        source = "snmp" if trap_oid else "syslog"
+    elif source not in ("syslog", "snmp"):
+        raise EventError("source must be 'syslog' or 'snmp'")
+    cid = obj.get("correlation_id")
+    if cid is None or cid == "":
+        correlation_id = str(uuid.uuid4())
+    else:
+        try:
+            correlation_id = str(uuid.UUID(str(cid)))
+        except ValueError:
+            raise EventError("correlation_id must be a UUID") from None
+    event = {k: v for k, v in obj.items() if k not in ("host", "msg", "severity")}
+    event.update(
+        timestamp=timestamp.isoformat(),
+        hostname=hostname,
+        message=message,
+        syslog_severity=severity,
+        trap_oid=trap_oid,
+        source=source,
+        correlation_id=correlation_id,
+        received_at=received_at.isoformat(),
+    )
+    return event

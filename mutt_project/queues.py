@@ -1,0 +1,34 @@
+"""Celery queue and task names: defined here once, used everywhere by name.
+
+``alerts`` wakes the forwarders by task name (it must not import
+``forwarding``), so task names are constants too.
+"""
+
+from enum import StrEnum
+
+
+class Queue(StrEnum):
+    CLASSIFY = "classify"
+    FORWARD = "forward"
+    MAINTENANCE = "maintenance"
+
+
+class TaskName(StrEnum):
+    CLASSIFY_PENDING = "mutt.alerts.classify_pending"
+    FORWARD_PENDING = "mutt.forwarding.forward_pending"
+    SWEEP_STALE = "mutt.remediation.sweep_stale"
+    REPLAY_DEAD_LETTERS = "mutt.remediation.replay_dead_letters"
+    ENSURE_PARTITIONS = "mutt.remediation.ensure_partitions"
+    ENFORCE_RETENTION = "mutt.remediation.enforce_retention"
+    PRUNE_BATCHES = "mutt.remediation.prune_batches"
+
+
+TASK_ROUTES = {
+    TaskName.CLASSIFY_PENDING: {"queue": Queue.CLASSIFY},
+    TaskName.FORWARD_PENDING: {"queue": Queue.FORWARD},
+    TaskName.SWEEP_STALE: {"queue": Queue.MAINTENANCE},
+    TaskName.REPLAY_DEAD_LETTERS: {"queue": Queue.MAINTENANCE},
+    TaskName.ENSURE_PARTITIONS: {"queue": Queue.MAINTENANCE},
+    TaskName.ENFORCE_RETENTION: {"queue": Queue.MAINTENANCE},
+    TaskName.PRUNE_BATCHES: {"queue": Queue.MAINTENANCE},
+}

@@ -1,0 +1,244 @@
+"""MUTT settings: everything from the environment, safe local defaults.
+
+Sections are marked with banners. Values read here are the start-up values;
+runtime-tunable ones (thresholds, rate limit, breaker) can be overridden
+without a restart through ``alerts.dynamic_config`` (audited).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+from mutt_project.env import (
+    env_bool,
+    env_float,
+    env_int,
+    env_list,
+    env_secret,
+    env_secret_list,
+    env_str,
+)
+from mutt_project.queues import Queue, TASK_ROUTES
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+# =============================================================================
+# Core
+# =============================================================================
+MUTT_ENV = env_str("MUTT_ENV", "development")
+PRODUCTION = MUTT_ENV == "production"
+_DEFAULT_SECRET_KEY = "mutt-insecure-development-key-change-me"
+SECRET_KEY = env_secret("DJANGO_SECRET_KEY", _DEFAULT_SECRET_KEY)
+DEBUG = env_bool("DJANGO_DEBUG", not PRODUCTION)
+ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])
+SERVICE_NAME = env_str("MUTT_SERVICE_NAME", "web")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_prometheus",
+    "rest_framework",
+    "drf_spectacular",
+    "django_celery_beat",
+    "alerts",
+    "ingest",
+    "forwarding",
+    "remediation",
+]
+
+MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",  # admin/dashboard assets, no CDN, no extra server
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
+]
+
+ROOT_URLCONF = "mutt_project.urls"
+WSGI_APPLICATION = "mutt_project.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# =============================================================================
+# Database (PostgreSQL is the source of truth)
+# =============================================================================
+DATABASE_URL = env_secret("DATABASE_URL", "postgres://mutt@127.0.0.1:55432/mutt")
+DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 600))}
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env_int("DB_CONNECT_TIMEOUT", 3, minimum=1)
+DATABASES["default"]["TEST"] = {"NAME": env_str("DATABASE_TEST_NAME", "test_mutt")}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# =============================================================================
+# Redis and Celery
+# =============================================================================
+REDIS_URL = env_secret("REDIS_URL", "redis://127.0.0.1:56379/0")
+REDIS_SOCKET_TIMEOUT = env_float("REDIS_SOCKET_TIMEOUT", 2.0, minimum=0.1)
+
+CELERY_BROKER_URL = env_secret("CELERY_BROKER_URL", REDIS_URL)
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_DEFAULT_QUEUE = Queue.MAINTENANCE.value
+CELERY_TASK_ROUTES = {name.value: route for name, route in TASK_ROUTES.items()}
+# Longer than any countdown or retry delay we use, so Redis never redelivers
+# a message that is merely waiting; short enough that a message held by a
+# killed worker comes back within the hour.
+CELERY_VISIBILITY_TIMEOUT = env_int("CELERY_VISIBILITY_TIMEOUT", 3600, minimum=60)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
+    "socket_timeout": 5,
+    "socket_connect_timeout": 5,
+}
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_WORKER_SEND_TASK_EVENTS = True  # Flower shows tasks
+CELERY_TASK_SEND_SENT_EVENT = False
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+CELERY_TIMEZONE = "UTC"
+
+# =============================================================================
+# Ingest
+# =============================================================================
+INGEST_API_KEYS = env_secret_list("INGEST_API_KEYS") or env_secret_list("INGEST_API_KEY")
+INGEST_MAX_BODY_BYTES = env_int("INGEST_MAX_BODY_BYTES", 10 * 1024 * 1024, minimum=1024)
+INGEST_MAX_EVENTS_PER_REQUEST = env_int("INGEST_MAX_EVENTS_PER_REQUEST", 5000, minimum=1)
+INGEST_MAX_MESSAGE_BYTES = env_int("INGEST_MAX_MESSAGE_BYTES", 64 * 1024, minimum=64)
+MAX_INGEST_QUEUE_SIZE = env_int("MAX_INGEST_QUEUE_SIZE", 1_000_000, minimum=1)
+INGEST_BACKLOG_CHECK_SECONDS = env_float("INGEST_BACKLOG_CHECK_SECONDS", 1.0, minimum=0.0)
+INGEST_RETRY_AFTER_SECONDS = env_int("INGEST_RETRY_AFTER_SECONDS", 5, minimum=1)
+
+# =============================================================================
+# Classification (alerter)
+# =============================================================================
+RULE_CACHE_TTL = env_int("RULE_CACHE_TTL", 300, minimum=1)
+CLASSIFY_MAX_EVENTS_PER_CLAIM = env_int("CLASSIFY_MAX_EVENTS_PER_CLAIM", 5000, minimum=1)
+CLASSIFY_TIME_SLICE_SECONDS = env_float("CLASSIFY_TIME_SLICE_SECONDS", 10.0, minimum=0.1)
+CLASSIFY_LEASE_SECONDS = env_int("CLASSIFY_LEASE_SECONDS", 300, minimum=5)
+CLASSIFY_MAX_DELIVERIES = env_int("CLASSIFY_MAX_DELIVERIES", 3, minimum=1)
+DEFAULT_HANDLING = env_str("DEFAULT_HANDLING", "Log_only")
+DEFAULT_TEAM = env_str("DEFAULT_TEAM", "NETO")
+FORWARD_HANDLINGS = env_list("FORWARD_HANDLINGS", ["Page_and_ticket", "Page_only", "Ticket_only"])
+UNHANDLED_EVENT_THRESHOLD = env_int("UNHANDLED_EVENT_THRESHOLD", 100, minimum=1)
+UNHANDLED_EVENT_WINDOW = env_int("UNHANDLED_EVENT_WINDOW", 3600, minimum=1)
+UNHANDLED_META_TEAM = env_str("UNHANDLED_META_TEAM", "NETO")
+UNHANDLED_META_HANDLING = env_str("UNHANDLED_META_HANDLING", "Ticket_only")
+
+# =============================================================================
+# Moogsoft forwarding
+# =============================================================================
+MOOG_WEBHOOK_URL = env_str("MOOG_WEBHOOK_URL", "http://127.0.0.1:8099/")
+MOOG_API_KEY = env_secret("MOOG_API_KEY")
+MOOG_API_KEY_HEADER = env_str("MOOG_API_KEY_HEADER", "X-API-Key")
+MOOG_USERNAME = env_str("MOOG_USERNAME")
+MOOG_PASSWORD = env_secret("MOOG_PASSWORD")
+MOOG_TIMEOUT = env_float("MOOG_TIMEOUT", 10.0, minimum=0.1)
+MOOG_VERIFY_TLS = env_bool("MOOG_VERIFY_TLS", True)
+MOOG_CA_BUNDLE = env_str("MOOG_CA_BUNDLE")
+MOOG_MAX_RETRIES = env_int("MOOG_MAX_RETRIES", 5, minimum=0)
+MOOG_RETRY_BASE_DELAY = env_float("MOOG_RETRY_BASE_DELAY", 1.0, minimum=0.0)
+MOOG_RETRY_MAX_DELAY = env_float("MOOG_RETRY_MAX_DELAY", 60.0, minimum=0.0)
+MOOG_RATE_LIMIT = env_int("MOOG_RATE_LIMIT", 50, minimum=1)
+MOOG_RATE_PERIOD = env_int("MOOG_RATE_PERIOD", 1, minimum=1)
+MOOG_CIRCUIT_BREAKER_THRESHOLD = env_int("MOOG_CIRCUIT_BREAKER_THRESHOLD", 5, minimum=1)
+MOOG_CIRCUIT_BREAKER_TIMEOUT = env_int("MOOG_CIRCUIT_BREAKER_TIMEOUT", 60, minimum=1)
+MOOG_HEALTH_URL = env_str("MOOG_HEALTH_URL")  # default: MOOG_WEBHOOK_URL
+FORWARD_TIME_SLICE_SECONDS = env_float("FORWARD_TIME_SLICE_SECONDS", 20.0, minimum=0.5)
+FORWARD_CLAIM_SIZE = env_int("FORWARD_CLAIM_SIZE", 100, minimum=1)
+# syslog severity (0-7) -> Moogsoft severity (0-5). Moogsoft 0 is "Clear", so
+# an emergency must never be sent as 0.
+MOOG_SEVERITY_MAP = [int(x) for x in env_list("MOOG_SEVERITY_MAP", ["5", "5", "4", "3", "2", "1", "1", "1"])]
+if len(MOOG_SEVERITY_MAP) != 8 or not all(0 <= s <= 5 for s in MOOG_SEVERITY_MAP):
+    raise ImproperlyConfigured("MOOG_SEVERITY_MAP needs 8 comma-separated values between 0 and 5")
+MOOG_DEFAULT_SEVERITY = env_int("MOOG_DEFAULT_SEVERITY", 2, minimum=0, maximum=5)
+
+# =============================================================================
+# Remediation and retention
+# =============================================================================
+SWEEP_GRACE_SECONDS = env_int("SWEEP_GRACE_SECONDS", 60, minimum=1)
+MAX_DLQ_RETRIES = env_int("MAX_DLQ_RETRIES", 5, minimum=1)
+DLQ_BACKOFF_MAX_SECONDS = env_int("DLQ_BACKOFF_MAX_SECONDS", 3600, minimum=1)
+EVENT_RETENTION_DAYS = env_int("EVENT_RETENTION_DAYS", 90, minimum=1)
+PARTITION_MONTHS_AHEAD = env_int("PARTITION_MONTHS_AHEAD", 3, minimum=1)
+BATCH_RETENTION_HOURS = env_int("BATCH_RETENTION_HOURS", 24, minimum=1)
+
+# =============================================================================
+# Web, API, static files
+# =============================================================================
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+SPECTACULAR_SETTINGS = {"TITLE": "MUTT API", "VERSION": "2.0.0"}
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / ".run" / "static"
+WHITENOISE_AUTOREFRESH = DEBUG  # serve app static files without collectstatic in development
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = False
+USE_TZ = True
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 2_621_440)
+PROMETHEUS_EXPORT_MIGRATIONS = False
+
+# =============================================================================
+# Logging (secrets are never logged: nothing here formats settings)
+# =============================================================================
+LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}
+
+# =============================================================================
+# Production guard
+# =============================================================================
+if PRODUCTION:
+    if DEBUG:
+        raise ImproperlyConfigured("MUTT_ENV=production refuses to start with DJANGO_DEBUG on")
+    if SECRET_KEY == _DEFAULT_SECRET_KEY or len(SECRET_KEY) < 32:
+        raise ImproperlyConfigured("MUTT_ENV=production needs DJANGO_SECRET_KEY (32+ characters)")
+    if not INGEST_API_KEYS:
+        raise ImproperlyConfigured("MUTT_ENV=production needs INGEST_API_KEYS")
+    SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)
+    CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", True)
+
+# =============================================================================
+# Beat schedule (owned by remediation)
+# =============================================================================
+from remediation.schedule import BEAT_SCHEDULE as CELERY_BEAT_SCHEDULE  # noqa: E402

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# `make test`: PostgreSQL + Redis on their own ports and data dir (never the
+# ones `make run` uses), then pytest. Extra arguments go to pytest.
+# MUTT_TEST_PG_PORT / MUTT_TEST_REDIS_PORT / MUTT_TEST_DATA move the servers;
+# MUTT_KEEP_SERVICES=1 leaves them running afterwards (faster re-runs).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DATA=${MUTT_TEST_DATA:-.run/test}
+bash scripts/services.sh start "$DATA" "${MUTT_TEST_PG_PORT:-55433}" "${MUTT_TEST_REDIS_PORT:-56380}"
+if [ "${MUTT_KEEP_SERVICES:-0}" != 1 ]; then
+  trap 'bash scripts/services.sh stop "$DATA"' EXIT
+fi
+# shellcheck disable=SC1091
+source "$DATA/services.env"
+export MUTT_TEST_SERVICES_ENV="$DATA/services.env"
+export INGEST_API_KEYS='test-ingest-key-1,test-ingest-key-2'
+export DJANGO_SECRET_KEY='test-only-secret-key-not-for-production-use-0123456789'
+.venv/bin/python -m pytest "$@"

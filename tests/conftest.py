@@ -1,0 +1,202 @@
+"""Shared fixtures: the test PostgreSQL and Redis started by `make test`, real
+Celery workers as subprocesses, and the Moogsoft stand-in.
+
+Only Moogsoft is a stand-in (it sits outside the product). Redis, PostgreSQL
+and Celery are the real ones.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from urllib.parse import urlparse, urlunparse
+
+import pytest
+import requests
+from django.conf import settings
+
+from forwarding.moog_sink import make_server
+from mutt_project.redis_client import get_redis, reset_redis
+
+ROOT = Path(__file__).resolve().parent.parent
+SERVICES_ENV = os.environ.get("MUTT_TEST_SERVICES_ENV", str(ROOT / ".run" / "test" / "services.env"))
+
+
+def wait_for(predicate, timeout: float = 10.0, interval: float = 0.05, message: str = "condition"):
+    """Poll until ``predicate()`` is truthy; return its value or fail the test."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout}s waiting for {message}")
+        time.sleep(interval)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+# ---------------------------------------------------------------------------
+# Redis
+# ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def redis_client():
+    """The real test Redis, flushed before each test."""
+    reset_redis()
+    client = get_redis()
+    client.flushdb()
+    yield client
+    reset_redis()
+
+
+def services_data_dir() -> str:
+    return str(Path(SERVICES_ENV).parent)
+
+
+def services_cmd(*args: str) -> None:
+    subprocess.run(["bash", str(ROOT / "scripts" / "services.sh"), *args], check=True, capture_output=True)
+
+
+@pytest.fixture
+def stop_service():
+    """``stop_service("redis"|"pg")`` stops the real server; it is started again after the test."""
+    stopped = []
+
+    def _stop(which: str):
+        services_cmd(f"stop-{which}", services_data_dir())
+        stopped.append(which)
+
+    def _start():
+        services_cmd("start", services_data_dir())
+        stopped.clear()
+
+    _stop.start = _start
+    yield _stop
+    if stopped:
+        _start()
+
+
+# ---------------------------------------------------------------------------
+# Moogsoft stand-in
+# ---------------------------------------------------------------------------
+
+
+class Sink:
+    def __init__(self, url: str):
+        self.url = url
+
+    def received(self, accepted_only: bool = False) -> list[dict]:
+        return requests.get(self.url + "received", params={"accepted": "1"} if accepted_only else None, timeout=5).json()
+
+    def control(self, **mode) -> None:
+        requests.post(self.url + "control", json=mode, timeout=5).raise_for_status()
+
+    def clear(self) -> None:
+        requests.delete(self.url + "received", timeout=5).raise_for_status()
+        self.control()
+
+
+@pytest.fixture(scope="session")
+def moog_sink_server():
+    port = free_port()
+    server = make_server("127.0.0.1", port)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield Sink(f"http://127.0.0.1:{port}/")
+    server.shutdown()
+
+
+@pytest.fixture
+def moog_sink(moog_sink_server):
+    moog_sink_server.clear()
+    yield moog_sink_server
+    moog_sink_server.control()
+
+
+# ---------------------------------------------------------------------------
+# Celery workers (real processes)
+# ---------------------------------------------------------------------------
+
+
+def _test_database_url() -> str:
+    db = settings.DATABASES["default"]
+    url = urlparse(settings.DATABASE_URL)
+    return urlunparse(url._replace(path="/" + db["NAME"]))
+
+
+class Workers:
+    """Starts real ``celery worker`` processes against the test database."""
+
+    def __init__(self, sink_url: str):
+        self.sink_url = sink_url
+        self.procs: list[subprocess.Popen] = []
+
+    def start(self, queues: str = "classify,forward,maintenance", concurrency: int = 1, env: dict | None = None,
+              name: str | None = None, wait: bool = True) -> subprocess.Popen:
+        node = name or f"test{len(self.procs)}-{os.getpid()}"
+        worker_env = os.environ | {
+            "DATABASE_URL": _test_database_url(),
+            "MOOG_WEBHOOK_URL": self.sink_url,
+            "DB_CONN_MAX_AGE": "0",
+            "LOG_LEVEL": "WARNING",
+        } | (env or {})
+        log = open(ROOT / ".run" / f"worker-{node}.log", "w")  # noqa: SIM115 - closed with the process
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "mutt_project", "worker", "-Q", queues, "-n", f"{node}@%h",
+             "--concurrency", str(concurrency), "--pool", "prefork", "--without-gossip", "--without-mingle",
+             "--loglevel", "INFO"],
+            cwd=ROOT, env=worker_env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+        proc.node = node
+        proc.logfile = log
+        self.procs.append(proc)
+        if wait:
+            self.wait_ready(proc)
+        return proc
+
+    def wait_ready(self, proc, timeout: float = 30.0) -> None:
+        path = Path(proc.logfile.name)
+        wait_for(lambda: "ready." in path.read_text() or proc.poll() is not None, timeout, message="worker ready")
+        if proc.poll() is not None:
+            pytest.fail(f"worker exited early:\n{path.read_text()[-3000:]}")
+
+    def stop(self, proc, sig=signal.SIGTERM) -> None:
+        if proc.poll() is None:
+            os.killpg(proc.pid, sig)
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+        proc.logfile.close()
+
+    def stop_all(self) -> None:
+        for proc in self.procs:
+            self.stop(proc)
+        self.procs.clear()
+
+
+@pytest.fixture
+def workers(transactional_db, redis_client, moog_sink):
+    """A factory for real Celery workers; all are stopped after the test."""
+    (ROOT / ".run").mkdir(exist_ok=True)
+    w = Workers(moog_sink.url)
+    yield w
+    w.stop_all()
+
+
+@pytest.fixture
+def api_key() -> str:
+    return settings.INGEST_API_KEYS[0]

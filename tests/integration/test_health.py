@@ -1,0 +1,36 @@
+"""/health reports PostgreSQL and Redis, and recovers when they come back."""
+
+import pytest
+from django.db import connection
+
+from mutt_project.redis_client import reset_redis
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+
+
+def test_health_is_200_when_everything_is_up(client, redis_client):
+    response = client.get("/health")
+    assert response.status_code == 200
+    assert response.json()["checks"] == {"postgres": "ok", "redis": "ok"}
+
+
+def test_health_is_503_while_redis_is_stopped_and_200_after(client, redis_client, stop_service):
+    stop_service("redis")
+    reset_redis()
+    response = client.get("/health")
+    assert response.status_code == 503
+    assert response.json()["checks"]["redis"] == "down"
+    stop_service.start()
+    reset_redis()
+    assert client.get("/health").status_code == 200
+
+
+def test_health_is_503_while_postgres_is_stopped_and_200_after(client, redis_client, stop_service):
+    stop_service("pg")
+    connection.close()
+    response = client.get("/health")
+    assert response.status_code == 503
+    assert response.json()["checks"] == {"postgres": "down", "redis": "ok"}
+    stop_service.start()
+    connection.close()
+    assert client.get("/health").status_code == 200
