@@ -14,7 +14,7 @@ from django.conf import settings
 from django.db import transaction
 from redis.exceptions import RedisError
 
-from alerts.rule_engine import RuleSet, RuleSpec
+from alerts.rule_engine import RuleSet
 from mutt_project import redis_keys
 from mutt_project.redis_client import get_redis
 

@@ -1,8 +1,4 @@
-"""Writes and side effects of the alerts domain.
-
-``batch_accept`` (ingest hands over validated events) and
-``batches_classify`` (the classify task) live here.
-"""
+"""Classification: claiming inbox batches, deciding, and committing the effects."""
 
 from __future__ import annotations
 
@@ -23,23 +19,6 @@ from alerts.rule_cache import ruleset_current
 from alerts.wakeup import WakeKind, wake, wake_clear
 
 log = logging.getLogger(__name__)
-
-
-# ---------------------------------------------------------------------------
-# Accepting a batch (called by ingest)
-# ---------------------------------------------------------------------------
-
-
-def batch_accept(events: list[dict], received_at: datetime) -> int:
-    """Store accepted events as ONE inbox row and wake the classifiers on commit.
-
-    Raises the database error when PostgreSQL cannot take the batch; the
-    caller answers 503 (nothing is accepted that cannot be stored).
-    """
-    with transaction.atomic():
-        batch = IngestBatch.objects.create(events=events, event_count=len(events), received_at=received_at)
-        transaction.on_commit(lambda: wake(WakeKind.CLASSIFY))
-    return batch.pk
 
 
 # ---------------------------------------------------------------------------

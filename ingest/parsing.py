@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import orjson
 
@@ -86,7 +86,7 @@ def _parse_timestamp(value) -> datetime:
         raise EventError("timestamp must be ISO 8601 or epoch seconds")
     if isinstance(value, (int, float)):
         try:
-            return datetime.fromtimestamp(float(value), tz=timezone.utc)
+            return datetime.fromtimestamp(float(value), tz=UTC)
         except (OverflowError, OSError, ValueError):
             raise EventError("timestamp out of range") from None
     if not isinstance(value, str) or not value.strip():
@@ -99,8 +99,8 @@ def _parse_timestamp(value) -> datetime:
     except ValueError:
         raise EventError(f"timestamp {text[:40]!r} is not ISO 8601") from None
     if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=timezone.utc)
-    return parsed.astimezone(timezone.utc)
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
 
 
 def _parse_severity(value) -> int | None:

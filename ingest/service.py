@@ -9,7 +9,7 @@ from django.conf import settings
 from django.db import DatabaseError, connection
 from django.utils import timezone
 
-from alerts.services import batch_accept
+from alerts.inbox import batch_accept
 from ingest.auth import api_key_valid, request_api_key
 from ingest.parsing import BodyError, EventError, Limits, normalise_event, parse_body
 

@@ -21,7 +21,7 @@ from mutt_project.env import (
     env_secret_list,
     env_str,
 )
-from mutt_project.queues import Queue, TASK_ROUTES
+from mutt_project.queues import TASK_ROUTES, Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -241,4 +241,3 @@ if PRODUCTION:
 # =============================================================================
 # Beat schedule (owned by remediation)
 # =============================================================================
-from remediation.schedule import BEAT_SCHEDULE as CELERY_BEAT_SCHEDULE  # noqa: E402

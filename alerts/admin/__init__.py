@@ -1,0 +1,1 @@
+from alerts.admin import pipeline, rules  # noqa: F401  (registrations)
