@@ -63,7 +63,7 @@ source "$RUN/env"
 .venv/bin/python manage.py migrate --noinput -v0
 .venv/bin/python manage.py load_sample_data
 .venv/bin/python manage.py collectstatic --noinput -v0
-DJANGO_SUPERUSER_PASSWORD=$MUTT_ADMIN_PASSWORD .venv/bin/python manage.py shell -c "
+DJANGO_SUPERUSER_PASSWORD=$MUTT_ADMIN_PASSWORD .venv/bin/python manage.py shell -v 0 -c "
 from django.contrib.auth import get_user_model
 import os
 U = get_user_model()
@@ -71,6 +71,11 @@ if not U.objects.filter(username='admin').exists():
     U.objects.create_superuser('admin', 'admin@localhost', os.environ['DJANGO_SUPERUSER_PASSWORD'])
     print('admin user created')
 "
+
+# Every process writes its metrics here; /metrics on ingest and web
+# aggregates them (prometheus_client multiprocess mode).
+export PROMETHEUS_MULTIPROC_DIR=$PWD/$RUN/prometheus
+rm -rf "$PROMETHEUS_MULTIPROC_DIR" && mkdir -p "$PROMETHEUS_MULTIPROC_DIR"
 
 processes="ingest web worker-classify worker-forward worker-maintenance beat flower"
 [ -z "$USER_MOOG_URL" ] && processes="$processes moog-sink"

@@ -6,6 +6,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DATA=${MUTT_TEST_DATA:-.run/test}
+# docker-compose validates docker-compose.yml in a test (no Docker engine needed).
+if ! command -v docker-compose >/dev/null 2>&1; then
+  echo "test: installing docker-compose with apt-get (compose file validation)" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  if [ "$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi
+  $SUDO apt-get update -qq >/dev/null && $SUDO apt-get install -y -qq --no-install-recommends docker-compose >/dev/null
+fi
 bash scripts/services.sh start "$DATA" "${MUTT_TEST_PG_PORT:-55433}" "${MUTT_TEST_REDIS_PORT:-56380}"
 if [ "${MUTT_KEEP_SERVICES:-0}" != 1 ]; then
   trap 'bash scripts/services.sh stop "$DATA"' EXIT
