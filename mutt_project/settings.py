@@ -17,10 +17,9 @@ from mutt_project.env import (
     env_float,
     env_int,
     env_list,
-    env_secret,
-    env_secret_list,
     env_str,
 )
+from mutt_project.secrets import secret, secret_list
 from mutt_project.queues import TASK_ROUTES, Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -31,7 +30,7 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 MUTT_ENV = env_str("MUTT_ENV", "development")
 PRODUCTION = MUTT_ENV == "production"
 _DEFAULT_SECRET_KEY = "mutt-insecure-development-key-change-me"
-SECRET_KEY = env_secret("DJANGO_SECRET_KEY", _DEFAULT_SECRET_KEY)
+SECRET_KEY = secret("DJANGO_SECRET_KEY", _DEFAULT_SECRET_KEY)
 DEBUG = env_bool("DJANGO_DEBUG", not PRODUCTION)
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])
 SERVICE_NAME = env_str("MUTT_SERVICE_NAME", "web")
@@ -87,7 +86,7 @@ TEMPLATES = [
 # =============================================================================
 # Database (PostgreSQL is the source of truth)
 # =============================================================================
-DATABASE_URL = env_secret("DATABASE_URL", "postgres://mutt@127.0.0.1:55432/mutt")
+DATABASE_URL = secret("DATABASE_URL", "postgres://mutt@127.0.0.1:55432/mutt")
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 600))}
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env_int("DB_CONNECT_TIMEOUT", 3, minimum=1)
@@ -97,10 +96,10 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # =============================================================================
 # Redis and Celery
 # =============================================================================
-REDIS_URL = env_secret("REDIS_URL", "redis://127.0.0.1:56379/0")
+REDIS_URL = secret("REDIS_URL", "redis://127.0.0.1:56379/0")
 REDIS_SOCKET_TIMEOUT = env_float("REDIS_SOCKET_TIMEOUT", 2.0, minimum=0.1)
 
-CELERY_BROKER_URL = env_secret("CELERY_BROKER_URL", REDIS_URL)
+CELERY_BROKER_URL = secret("CELERY_BROKER_URL", REDIS_URL)
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
@@ -129,7 +128,7 @@ CELERY_TIMEZONE = "UTC"
 # =============================================================================
 # Ingest
 # =============================================================================
-INGEST_API_KEYS = env_secret_list("INGEST_API_KEYS") or env_secret_list("INGEST_API_KEY")
+INGEST_API_KEYS = secret_list("INGEST_API_KEYS") or secret_list("INGEST_API_KEY")
 INGEST_MAX_BODY_BYTES = env_int("INGEST_MAX_BODY_BYTES", 10 * 1024 * 1024, minimum=1024)
 INGEST_MAX_EVENTS_PER_REQUEST = env_int("INGEST_MAX_EVENTS_PER_REQUEST", 5000, minimum=1)
 INGEST_MAX_MESSAGE_BYTES = env_int("INGEST_MAX_MESSAGE_BYTES", 64 * 1024, minimum=64)
@@ -157,10 +156,10 @@ UNHANDLED_META_HANDLING = env_str("UNHANDLED_META_HANDLING", "Ticket_only")
 # Moogsoft forwarding
 # =============================================================================
 MOOG_WEBHOOK_URL = env_str("MOOG_WEBHOOK_URL", "http://127.0.0.1:8099/")
-MOOG_API_KEY = env_secret("MOOG_API_KEY")
+MOOG_API_KEY = secret("MOOG_API_KEY")
 MOOG_API_KEY_HEADER = env_str("MOOG_API_KEY_HEADER", "X-API-Key")
 MOOG_USERNAME = env_str("MOOG_USERNAME")
-MOOG_PASSWORD = env_secret("MOOG_PASSWORD")
+MOOG_PASSWORD = secret("MOOG_PASSWORD")
 MOOG_TIMEOUT = env_float("MOOG_TIMEOUT", 10.0, minimum=0.1)
 MOOG_VERIFY_TLS = env_bool("MOOG_VERIFY_TLS", True)
 MOOG_CA_BUNDLE = env_str("MOOG_CA_BUNDLE")
