@@ -19,8 +19,8 @@ from mutt_project.env import (
     env_list,
     env_str,
 )
-from mutt_project.secrets import secret, secret_list
 from mutt_project.queues import TASK_ROUTES, Queue
+from mutt_project.secrets import secret, secret_list
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
