@@ -3,7 +3,7 @@ PYTHON ?= python3.11
 VENV := .venv
 STAMP := $(VENV)/.requirements.stamp
 
-.PHONY: run test venv lint bench bench-ingest bench-classify bench-rules stop clean
+.PHONY: run test venv lint bench bench-ingest bench-classify bench-rules bench-forward stop clean
 
 run: venv
 	bash scripts/run.sh
@@ -26,6 +26,21 @@ lint: venv
 
 bench: venv
 	bash scripts/bench.sh
+
+# The front door alone against the running stack (`make run`, workers stopped for the published figures).
+bench-ingest: venv
+	@[ -f .run/env ] && . ./.run/env; $(VENV)/bin/python bench/ingest.py $(BENCH_ARGS)
+
+# The rule engine alone (pure); classification end to end needs services.env sourced.
+bench-rules: venv
+	$(VENV)/bin/python bench/rule_engine.py
+
+bench-classify: venv
+	$(VENV)/bin/python bench/classify.py
+
+# Forwarding drain and worker CPU at a rate limit (needs services.env sourced; uses its own database).
+bench-forward: venv
+	$(VENV)/bin/python bench/forward.py $(BENCH_ARGS)
 
 stop:
 	bash scripts/services.sh stop .run/data

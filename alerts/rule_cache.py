@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import transaction
 from redis.exceptions import RedisError
 
+from alerts import metrics
 from alerts.rule_engine import RuleSet
 from mutt_project import redis_keys
 from mutt_project.redis_client import get_redis
@@ -23,7 +24,6 @@ log = logging.getLogger(__name__)
 _cached: RuleSet | None = None
 _cached_version: str | None = None
 _loaded_at: float = 0.0
-reloads = 0  # read by the metrics module
 
 
 def rules_version_bump() -> None:
@@ -58,7 +58,7 @@ def _current_version() -> str | None:
 
 
 def ruleset_current() -> RuleSet:
-    global _cached, _cached_version, _loaded_at, reloads
+    global _cached, _cached_version, _loaded_at
     version = _current_version()
     now = time.monotonic()
     stale = now - _loaded_at > settings.RULE_CACHE_TTL
@@ -66,8 +66,10 @@ def ruleset_current() -> RuleSet:
         _cached = _load_ruleset()
         _cached_version = version
         _loaded_at = now
-        reloads += 1
+        metrics.RULE_CACHE_RELOADS.inc()
         log.info("rule set compiled: %d active rules (version %s)", len(_cached), version)
+        for rule in _cached.skipped:
+            log.warning("rule %s can never match and is left out (saved before validation?)", rule.id)
     return _cached
 
 

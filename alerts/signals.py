@@ -1,9 +1,8 @@
 """Any change to rules, development hosts or device teams bumps the rule version.
 
 Workers compare the version once per batch and recompile their cached
-RuleSet when it moved. Bulk changes that bypass signals (``QuerySet.update``)
-must call ``alerts.rule_cache.rules_version_bump`` themselves; the services
-and admin actions do.
+RuleSet when it moved. Bulk changes that bypass signals (``QuerySet.update``,
+``bulk_create``, ``bulk_update``) bump it in ``alerts.models.rules.ConfigQuerySet``.
 """
 
 from django.db.models.signals import post_delete, post_save

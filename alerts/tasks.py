@@ -19,4 +19,11 @@ from mutt_project.queues import Queue, TaskName
 def classify_pending() -> dict:
     """Classify pending ingest batches (woken by ingest; re-woken by the sweeper)."""
     result = batches_classify()
-    return {"batches": result.batches, "events": result.events, "inserted": result.inserted}
+    return {
+        "batches": result.batches,
+        "events": result.events,
+        "inserted": result.inserted,
+        "dead_events": result.dead_events,
+        "dead_batches": result.dead_batches,
+        "meta_alerts": result.meta_alerts,
+    }

@@ -37,6 +37,11 @@ def _get_session() -> requests.Session:
         if settings.MOOG_USERNAME:
             session.auth = (settings.MOOG_USERNAME, settings.MOOG_PASSWORD)
         session.verify = settings.MOOG_CA_BUNDLE or settings.MOOG_VERIFY_TLS
+        # Proxy settings from the environment (HTTPS_PROXY, NO_PROXY) are resolved
+        # once for the webhook URL: re-reading the environment on every request
+        # cost more CPU than the request itself.
+        session.proxies.update(requests.utils.get_environ_proxies(settings.MOOG_WEBHOOK_URL))
+        session.trust_env = False
         _session = session
     return _session
 
@@ -64,6 +69,8 @@ def moog_post(payload: dict) -> int:
     excerpt = response.text[:500]
     if status in (408, 429) or status >= 500:
         raise ForwardTransientError(
-            f"HTTP {status}: {excerpt[:200]}", status=status, retry_after=_retry_after(response.headers.get("Retry-After"))
+            f"HTTP {status}: {excerpt[:200]}",
+            status=status,
+            retry_after=_retry_after(response.headers.get("Retry-After")),
         )
     raise ForwardPermanentError(f"HTTP {status}", status=status, body_excerpt=excerpt)

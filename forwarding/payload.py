@@ -28,9 +28,7 @@ def epoch_seconds(timestamp: str) -> int:
     return int(datetime.fromisoformat(timestamp.replace("Z", "+00:00")).timestamp())
 
 
-def moog_payload(
-    alert: dict, severity_map: Sequence[int] = DEFAULT_SEVERITY_MAP, default_severity: int = 2
-) -> dict:
+def moog_payload(alert: dict, severity_map: Sequence[int] = DEFAULT_SEVERITY_MAP, default_severity: int = 2) -> dict:
     """Map an outbox alert (see ``alerts.services._alert_payload``) to the Moogsoft webhook body."""
     trap_oid = alert.get("trap_oid")
     return {

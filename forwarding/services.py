@@ -1,24 +1,52 @@
-"""Draining the alert outbox to Moogsoft."""
+"""Draining the alert outbox to Moogsoft.
+
+A forward task works for one bounded time slice. It *leases* small chunks of
+due rows (claimed ``FOR UPDATE SKIP LOCKED`` and pushed ``FORWARD_LEASE``
+seconds into the future in one committed statement), so no row lock is held
+while it sleeps for rate slots and several workers share one backlog without
+ever sending the same row. Rows it did not get to are released (due again) at
+the end; a worker that dies loses only its lease, after which the rows are due
+again and the sweeper re-wakes the forwarders.
+
+Outcomes are written back in batches: sent rows deleted and their audit rows
+marked ``sent``, retries rescheduled, dead letters created, each kind in one
+statement per flush.
+"""
 
 from __future__ import annotations
 
+import json
 import logging
+import math
 import random
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
+from redis.exceptions import RedisError
 
 from alerts.choices import DeadLetterStage, ForwardStatus
 from alerts.models import AlertOutbox, DeadLetter
 from alerts.wakeup import WakeKind, wake, wake_clear
+from forwarding.circuit_breaker import CircuitBreaker
 from forwarding.client import ForwardPermanentError, ForwardTransientError, moog_post
+from forwarding.metrics import FORWARD_OUTBOX_DEPTH, MOOG_FORWARD_LATENCY, MOOG_REQUESTS
 from forwarding.payload import moog_payload
+from forwarding.rate_limiter import slot_wait
+from mutt_project import redis_keys
+from mutt_project.queues import Queue, TaskName
+from mutt_project.redis_client import get_redis
 
 log = logging.getLogger(__name__)
+
+# Flush outcomes at least this often, so a long chunk does not hold sent rows
+# in memory (a crash would resend them: harmless, but noisy).
+_FLUSH_EVERY_SECONDS = 1.0
+_FLUSH_EVERY_ROWS = 50
 
 
 @dataclass
@@ -27,7 +55,18 @@ class ForwardResult:
     retried: int = 0
     dead: int = 0
     more: bool = False
-    sent_keys: list = field(default_factory=list)
+
+
+@dataclass
+class Claimed:
+    """One leased outbox row (a plain record: the row lock was released at commit)."""
+
+    id: int
+    correlation_id: str
+    audit_id: int | None
+    audit_received_at: object
+    payload: dict
+    attempts: int
 
 
 def retry_delay(attempts: int, retry_after: float | None = None) -> float:
@@ -40,12 +79,49 @@ def retry_delay(attempts: int, retry_after: float | None = None) -> float:
     return delay
 
 
-def _audit_status_update(keys: list[tuple], status: str) -> None:
+def lease_seconds() -> float:
+    """Longer than a slice plus one request, so a live worker never loses its lease."""
+    return settings.FORWARD_TIME_SLICE_SECONDS + settings.MOOG_TIMEOUT + 30
+
+
+def chunk_size() -> int:
+    """About two seconds of the global rate: small enough that other workers find rows to share."""
+    per_second = settings.MOOG_RATE_LIMIT / settings.MOOG_RATE_PERIOD
+    return max(1, min(settings.FORWARD_CLAIM_SIZE, math.ceil(per_second * 2)))
+
+
+def outbox_claim(limit: int) -> list[Claimed]:
+    """Lease up to ``limit`` due rows (committed at once; relies on the next_attempt_at index)."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            """
+            UPDATE alert_outbox o SET next_attempt_at = now() + make_interval(secs => %s)
+              FROM (SELECT id FROM alert_outbox WHERE next_attempt_at <= now()
+                     ORDER BY next_attempt_at, id LIMIT %s FOR UPDATE SKIP LOCKED) due
+             WHERE o.id = due.id
+            RETURNING o.id, o.correlation_id, o.audit_id, o.audit_received_at, o.payload, o.attempts
+            """,
+            [lease_seconds(), limit],
+        )
+        # Django's psycopg2 backend hands jsonb to raw cursors as text.
+        rows = [
+            Claimed(r[0], r[1], r[2], r[3], json.loads(r[4]) if isinstance(r[4], str) else r[4], r[5])
+            for r in cursor.fetchall()
+        ]
+    rows.sort(key=lambda r: r.id)
+    return rows
+
+
+def outbox_release(rows: list[Claimed]) -> None:
+    """Give leased rows back (due now) without counting an attempt."""
+    if rows:
+        AlertOutbox.objects.filter(id__in=[r.id for r in rows]).update(next_attempt_at=timezone.now())
+
+
+def audit_status_update(keys: list[tuple], status: str) -> None:
     """Write the forwarding outcome back to the audit rows, one statement per batch."""
     if not keys:
         return
-    ids = [k[0] for k in keys]
-    received = [k[1] for k in keys]
     with connection.cursor() as cursor:
         cursor.execute(
             """
@@ -54,80 +130,202 @@ def _audit_status_update(keys: list[tuple], status: str) -> None:
               FROM unnest(%s::bigint[], %s::timestamptz[]) AS k(id, received_at)
              WHERE a.id = k.id AND a.received_at = k.received_at
             """,
-            [status, status, ids, received],
+            [status, status, [k[0] for k in keys], [k[1] for k in keys]],
         )
 
 
-def outbox_forward_one(row: AlertOutbox, result: ForwardResult) -> None:
-    """Send one claimed outbox row and record the outcome (inside the claim's transaction)."""
-    payload = moog_payload(row.payload, settings.MOOG_SEVERITY_MAP, settings.MOOG_DEFAULT_SEVERITY)
+def forward_dead_letter(row: Claimed, error: str, status: int | None) -> DeadLetter:
+    """An unsaved forward-stage dead letter; ``attempts`` counts replays, so it starts at 0."""
+    return DeadLetter(
+        stage=DeadLetterStage.FORWARD,
+        correlation_id=row.correlation_id,
+        audit_id=row.audit_id,
+        audit_received_at=row.audit_received_at,
+        payload=row.payload,
+        last_error=error[:2000],
+        response_status=status or None,  # 0: never sent (unmappable)
+        attempts=0,
+        next_attempt_at=timezone.now() + timedelta(seconds=1),
+    )
+
+
+@dataclass
+class Outcomes:
+    """Outcomes of sent rows, written back in one transaction per flush."""
+
+    sent: list[Claimed] = field(default_factory=list)
+    retries: list[tuple[Claimed, str, float]] = field(default_factory=list)
+    dead: list[tuple[Claimed, str, int | None]] = field(default_factory=list)
+    last_flush: float = field(default_factory=time.monotonic)
+
+    def __len__(self) -> int:
+        return len(self.sent) + len(self.retries) + len(self.dead)
+
+    def due(self) -> bool:
+        return len(self) >= _FLUSH_EVERY_ROWS or time.monotonic() - self.last_flush >= _FLUSH_EVERY_SECONDS
+
+    def flush(self, result: ForwardResult) -> None:
+        if not len(self):
+            return
+        with transaction.atomic():
+            if self.sent:
+                AlertOutbox.objects.filter(id__in=[r.id for r in self.sent]).delete()
+                audit_status_update(
+                    [(r.audit_id, r.audit_received_at) for r in self.sent if r.audit_id], ForwardStatus.SENT
+                )
+            if self.retries:
+                with connection.cursor() as cursor:
+                    cursor.execute(
+                        """
+                        UPDATE alert_outbox o SET attempts = o.attempts + 1, last_error = v.err,
+                               next_attempt_at = now() + make_interval(secs => v.delay)
+                          FROM unnest(%s::bigint[], %s::text[], %s::float8[]) AS v(id, err, delay)
+                         WHERE o.id = v.id
+                        """,
+                        [
+                            [r.id for r, _, _ in self.retries],
+                            [e for _, e, _ in self.retries],
+                            [d for _, _, d in self.retries],
+                        ],
+                    )
+            if self.dead:
+                DeadLetter.objects.bulk_create([forward_dead_letter(r, e, s) for r, e, s in self.dead])
+                AlertOutbox.objects.filter(id__in=[r.id for r, _, _ in self.dead]).delete()
+                audit_status_update(
+                    [(r.audit_id, r.audit_received_at) for r, _, _ in self.dead if r.audit_id], ForwardStatus.DEAD
+                )
+        result.sent += len(self.sent)
+        result.retried += len(self.retries)
+        result.dead += len(self.dead)
+        self.sent.clear()
+        self.retries.clear()
+        self.dead.clear()
+        self.last_flush = time.monotonic()
+
+
+def _status_label(exc: ForwardTransientError) -> str:
+    if exc.status:
+        return str(exc.status)
+    return "timeout" if str(exc) == "timeout" else "error"
+
+
+def alert_send(alert: dict, breaker: CircuitBreaker) -> None:
+    """POST one alert, count it, and tell the breaker; raises the client's two error kinds.
+
+    An alert that cannot be mapped at all is a ForwardPermanentError (status 0):
+    retrying it could never help.
+    """
     try:
-        moog_post(payload)
+        payload = moog_payload(alert, settings.MOOG_SEVERITY_MAP, settings.MOOG_DEFAULT_SEVERITY)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ForwardPermanentError(f"unmappable alert: {type(exc).__name__}", status=0, body_excerpt=str(exc)) from exc
+    started = time.perf_counter()
+    try:
+        status = moog_post(payload)
     except ForwardPermanentError as exc:
-        DeadLetter.objects.create(
-            stage=DeadLetterStage.FORWARD,
-            correlation_id=row.correlation_id,
-            audit_id=row.audit_id,
-            audit_received_at=row.audit_received_at,
-            payload=row.payload,
-            last_error=f"{exc}: {exc.body_excerpt}"[:2000],
-            response_status=exc.status,
-            attempts=row.attempts + 1,
-            next_attempt_at=timezone.now() + timedelta(seconds=1),
-        )
-        _audit_status_update([(row.audit_id, row.audit_received_at)] if row.audit_id else [], ForwardStatus.DEAD)
-        row.delete()
-        result.dead += 1
-        return
+        MOOG_REQUESTS.labels(str(exc.status)).inc()
+        breaker.record_success()  # Moogsoft answered: it is up, the alert is the problem
+        raise
     except ForwardTransientError as exc:
-        row.attempts += 1
-        row.last_error = str(exc)[:2000]
-        if row.attempts > settings.MOOG_MAX_RETRIES:
-            DeadLetter.objects.create(
-                stage=DeadLetterStage.FORWARD,
-                correlation_id=row.correlation_id,
-                audit_id=row.audit_id,
-                audit_received_at=row.audit_received_at,
-                payload=row.payload,
-                last_error=row.last_error,
-                response_status=exc.status,
-                attempts=row.attempts,
-                next_attempt_at=timezone.now() + timedelta(seconds=1),
-            )
-            _audit_status_update([(row.audit_id, row.audit_received_at)] if row.audit_id else [], ForwardStatus.DEAD)
-            row.delete()
-            result.dead += 1
+        MOOG_REQUESTS.labels(_status_label(exc)).inc()
+        breaker.record_failure()
+        raise
+    finally:
+        MOOG_FORWARD_LATENCY.observe(time.perf_counter() - started)
+    MOOG_REQUESTS.labels(str(status)).inc()
+    breaker.record_success()
+
+
+def _send_one(row: Claimed, breaker: CircuitBreaker, outcomes: Outcomes) -> None:
+    try:
+        alert_send(row.payload, breaker)
+    except ForwardPermanentError as exc:
+        outcomes.dead.append((row, f"{exc}: {exc.body_excerpt}", exc.status))
+    except ForwardTransientError as exc:
+        attempts = row.attempts + 1
+        if attempts > settings.MOOG_MAX_RETRIES:
+            outcomes.dead.append((row, f"gave up after {attempts} attempts: {exc}", exc.status))
         else:
-            row.next_attempt_at = timezone.now() + timedelta(seconds=retry_delay(row.attempts, exc.retry_after))
-            row.save(update_fields=["attempts", "last_error", "next_attempt_at"])
-            result.retried += 1
+            outcomes.retries.append((row, str(exc)[:2000], retry_delay(attempts, exc.retry_after)))
+    else:
+        outcomes.sent.append(row)
+
+
+def _next_due_in() -> float | None:
+    """Seconds until the earliest outbox row is due (negative when overdue), None when empty."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT EXTRACT(EPOCH FROM min(next_attempt_at) - now()) FROM alert_outbox")
+        value = cursor.fetchone()[0]
+    return None if value is None else float(value)
+
+
+def _wake_later(delay: float) -> None:
+    """One delayed wake-up for rows in backoff beyond this slice (deduplicated across workers)."""
+    from mutt_project.celery import app
+
+    delay = min(max(delay, 1.0), settings.CELERY_VISIBILITY_TIMEOUT / 2)
+    try:
+        if get_redis().set(redis_keys.WAKE_FORWARD_LATER, "1", nx=True, ex=math.ceil(delay)):
+            app.send_task(TaskName.FORWARD_PENDING.value, queue=Queue.FORWARD.value, countdown=delay)
+    except (RedisError, OSError) as exc:
+        log.warning("delayed forward wake-up not sent (%s); the sweeper will re-wake", type(exc).__name__)
+
+
+def _hand_over(result: ForwardResult) -> None:
+    due_in = _next_due_in()
+    if due_in is None:
+        FORWARD_OUTBOX_DEPTH.set(0)
         return
-    if row.audit_id:
-        result.sent_keys.append((row.audit_id, row.audit_received_at))
-    row.delete()
-    result.sent += 1
+    FORWARD_OUTBOX_DEPTH.set(AlertOutbox.objects.count())
+    if due_in <= 0:
+        result.more = True
+        wake(WakeKind.FORWARD)
+    else:
+        _wake_later(due_in)
 
 
 def outbox_forward(time_slice: float | None = None) -> ForwardResult:
-    """Claim due outbox rows and send them until none is due or the slice is used."""
+    """Send due outbox rows, paced to the shared rate limit, until none is due or the slice is used."""
     slice_seconds = settings.FORWARD_TIME_SLICE_SECONDS if time_slice is None else time_slice
     deadline = time.monotonic() + slice_seconds
     result = ForwardResult()
+    outcomes = Outcomes()
+    breaker = CircuitBreaker()
+    # Cleared before the claim: work committed after it sets the flag again.
     wake_clear(WakeKind.FORWARD)
-    while time.monotonic() < deadline:
-        with transaction.atomic():
-            rows = list(
-                AlertOutbox.objects.select_for_update(skip_locked=True)
-                .filter(next_attempt_at__lte=timezone.now())
-                .order_by("next_attempt_at", "id")[: settings.FORWARD_CLAIM_SIZE]
-            )
-            if not rows:
+    slice_used = False
+    while not slice_used and time.monotonic() < deadline:
+        rows = outbox_claim(chunk_size())
+        if not rows:
+            due_in = _next_due_in()
+            # Sleep for a retry due within this slice; a later one (or another
+            # worker's lease) is left to the hand-over.
+            if due_in is None or due_in > deadline - time.monotonic():
                 break
-            for row in rows:
-                outbox_forward_one(row, result)
-            _audit_status_update(result.sent_keys, ForwardStatus.SENT)
-            result.sent_keys.clear()
-    else:
-        result.more = True
-        wake(WakeKind.FORWARD)
+            time.sleep(max(0.0, due_in))
+            continue
+        if len(rows) == chunk_size():
+            wake(WakeKind.FORWARD)  # more may be due: an idle worker joins in
+        pending = deque(rows)
+        try:
+            while pending:
+                # Rate slot first, then the breaker: a probe lock is never held
+                # while its owner waits for a slot.
+                if not slot_wait(deadline - time.monotonic()):
+                    slice_used = True  # the next slot comes after the slice: hand over
+                    break
+                verdict = breaker.acquire()
+                if not verdict.may_send:
+                    # Open: nothing is sent and no attempt counted; sleep it out.
+                    outbox_release(list(pending))
+                    pending.clear()
+                    time.sleep(max(0.0, min(verdict.wait, deadline - time.monotonic())))
+                    break
+                _send_one(pending.popleft(), breaker, outcomes)
+                if outcomes.due():
+                    outcomes.flush(result)
+        finally:
+            outcomes.flush(result)
+            outbox_release(list(pending))
+    _hand_over(result)
     return result

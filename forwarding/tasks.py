@@ -4,12 +4,11 @@ from celery import shared_task
 from django.db import DatabaseError, InterfaceError
 
 from forwarding.services import outbox_forward
-from mutt_project.queues import Queue, TaskName
+from mutt_project.queues import TaskName
 
 
 @shared_task(
     name=TaskName.FORWARD_PENDING.value,
-    queue=Queue.FORWARD.value,
     autoretry_for=(DatabaseError, InterfaceError),
     retry_backoff=2,
     retry_backoff_max=60,
@@ -17,6 +16,10 @@ from mutt_project.queues import Queue, TaskName
     max_retries=10,
 )
 def forward_pending() -> dict:
-    """Send due outbox rows to Moogsoft for one time slice (woken on commit by classify)."""
+    """Send due outbox rows to Moogsoft for one time slice, paced to the shared rate limit.
+
+    Woken on commit by classify (one message per burst, not per alert); hands
+    over to a fresh message when rows remain after the slice.
+    """
     result = outbox_forward()
-    return {"sent": result.sent, "retried": result.retried, "dead": result.dead}
+    return {"sent": result.sent, "retried": result.retried, "dead": result.dead, "more": result.more}

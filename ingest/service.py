@@ -1,88 +1,177 @@
-"""The ingest request, step by step: auth ▸ read ▸ parse ▸ validate ▸ backpressure ▸ store."""
+"""The ingest request, step by step: auth ▸ read ▸ decode ▸ parse ▸ validate ▸ backpressure ▸ store.
+
+Framework-neutral: ``ingest_handle`` takes a header getter and a body reader
+and returns an ``IngestResponse``, so the Django view (web process, tests) and
+the lean WSGI path of the ingest process (``ingest.wsgi``) share every rule.
+"""
 
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from django.conf import settings
-from django.db import DatabaseError, connection
-from django.utils import timezone
+from django.db import DatabaseError, InterfaceError, OperationalError, connection
 
 from alerts.inbox import batch_accept
-from ingest.auth import api_key_valid, request_api_key
-from ingest.parsing import BodyError, EventError, Limits, normalise_event, parse_body
+from ingest.auth import api_key_valid, presented_api_key
+from ingest.backpressure import backlog_full
+from ingest.metrics import EVENTS_ACCEPTED, EVENTS_REJECTED, LATENCY, REQUESTS, REQUESTS_ACCEPTED
+from ingest.notifier import accepted_notify
+from ingest.parsing import (
+    BodyError,
+    BodyTooLarge,
+    EventError,
+    Limits,
+    UnsupportedMediaType,
+    check_content_type,
+    decode_body,
+    encode_event,
+    normalise_event,
+    parse_body,
+)
 
 log = logging.getLogger(__name__)
 
 
 class IngestRefused(Exception):
-    def __init__(self, status: int, message: str, retry_after: int | None = None, extra: dict | None = None):
+    """The request as a whole is refused; ``reason`` is the metrics label."""
+
+    def __init__(
+        self, status: int, reason: str, message: str, retry_after: int | None = None, extra: dict | None = None
+    ):
         super().__init__(message)
         self.status = status
+        self.reason = reason
         self.message = message
         self.retry_after = retry_after
         self.extra = extra or {}
 
 
-_backlog = {"value": 0, "checked": 0.0}
+@dataclass
+class IngestResponse:
+    status: int
+    body: dict
+    headers: dict[str, str] = field(default_factory=dict)
 
 
-def backlog_events() -> int:
-    """Unclassified events, read from PostgreSQL at most every INGEST_BACKLOG_CHECK_SECONDS."""
-    now = time.monotonic()
-    if now - _backlog["checked"] >= settings.INGEST_BACKLOG_CHECK_SECONDS:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT coalesce(sum(event_count), 0) FROM ingest_batches WHERE status IN ('pending', 'processing')"
-            )
-            _backlog["value"] = int(cursor.fetchone()[0])
-        _backlog["checked"] = now
-    return _backlog["value"]
-
-
-def _read_body(request) -> bytes:
-    limit = settings.INGEST_MAX_BODY_BYTES
-    length = request.headers.get("Content-Length")
-    if length and length.isdigit() and int(length) > limit:
-        raise IngestRefused(413, f"body larger than {limit} bytes")
-    raw = request.read(limit + 1)
-    if len(raw) > limit:
-        raise IngestRefused(413, f"body larger than {limit} bytes")
-    return raw
-
-
-def ingest_request(request) -> tuple[int, dict]:
-    if not api_key_valid(request_api_key(request)):
-        raise IngestRefused(401, "missing or invalid API key (X-API-Key or Authorization: Bearer)")
-    raw = _read_body(request)
-    received_at = timezone.now()
+def ingest_handle(header: Callable[[str], str | None], read: Callable[[int], bytes]) -> IngestResponse:
+    """Answer one ingest request (never raises for anything a client can send)."""
+    started = time.perf_counter()
     try:
+        response = IngestResponse(202, _ingest(header, read))
+        REQUESTS_ACCEPTED.inc()
+    except IngestRefused as refused:
+        headers = {"Retry-After": str(refused.retry_after)} if refused.retry_after else {}
+        response = IngestResponse(refused.status, {"error": refused.message, **refused.extra}, headers)
+        REQUESTS.labels(str(refused.status), refused.reason).inc()
+    LATENCY.observe(time.perf_counter() - started)
+    return response
+
+
+def _ingest(header: Callable[[str], str | None], read: Callable[[int], bytes]) -> dict:
+    if not api_key_valid(presented_api_key(header)):
+        raise IngestRefused(401, "unauthorized", "missing or invalid API key (X-API-Key or Authorization: Bearer)")
+    try:
+        check_content_type(header("Content-Type"))
+        raw = decode_body(_read_limited(header, read), header("Content-Encoding"), settings.INGEST_MAX_BODY_BYTES)
         candidates = parse_body(raw)
+    except UnsupportedMediaType as exc:
+        raise IngestRefused(415, "unsupported_media_type", str(exc)) from None
+    except BodyTooLarge as exc:
+        raise IngestRefused(413, "too_large", str(exc)) from None
     except BodyError as exc:
-        raise IngestRefused(400, str(exc)) from None
+        raise IngestRefused(400, "malformed", str(exc)) from None
     limits = Limits(settings.INGEST_MAX_EVENTS_PER_REQUEST, settings.INGEST_MAX_MESSAGE_BYTES)
     if len(candidates) > limits.max_events:
-        raise IngestRefused(413, f"more than {limits.max_events} events in one request")
-    accepted: list[dict] = []
+        raise IngestRefused(413, "too_many_events", f"more than {limits.max_events} events in one request")
+
+    received_at = datetime.now(UTC)  # set once, here, for every event of the request
+    received_at_iso = received_at.isoformat()
+    accepted: list[str] = []
+    encoded: list[bytes] = []
     rejected: list[dict] = []
     for index, candidate in enumerate(candidates):
         try:
-            accepted.append(normalise_event(candidate, limits, received_at))
+            event = normalise_event(candidate, limits, received_at_iso)
+            encoded.append(encode_event(event))
         except EventError as exc:
             rejected.append({"index": index, "error": str(exc)})
+            continue
+        accepted.append(event["correlation_id"])
+    if rejected:
+        EVENTS_REJECTED.inc(len(rejected))
     if not accepted:
-        reason = rejected[0]["error"] if len(rejected) == 1 else "no valid event in the request"
-        raise IngestRefused(400, reason, extra={"accepted": 0, "rejected": rejected})
-    try:
-        if backlog_events() > settings.MAX_INGEST_QUEUE_SIZE:
-            raise IngestRefused(503, "ingest backlog is full, retry later", settings.INGEST_RETRY_AFTER_SECONDS)
-        batch_accept(accepted, received_at)
-    except DatabaseError as exc:
-        log.warning("ingest: batch not stored (%s); answering 503", type(exc).__name__)
-        raise IngestRefused(503, "storage unavailable, retry later", settings.INGEST_RETRY_AFTER_SECONDS) from None
-    cids = [e["correlation_id"] for e in accepted]
-    if len(candidates) == 1 and isinstance(candidates[0], dict) and raw.lstrip()[:1] == b"{" and not rejected:
-        return 202, {"status": "accepted", "correlation_id": cids[0]}
-    return 202, {"status": "accepted", "accepted": len(accepted), "rejected": rejected, "correlation_ids": cids}
+        message = rejected[0]["error"] if len(rejected) == 1 else "no valid event in the request"
+        raise IngestRefused(400, "no_valid_event", message, extra={"accepted": 0, "rejected": rejected})
 
+    _store(b"[" + b",".join(encoded) + b"]", len(accepted), received_at)
+    EVENTS_ACCEPTED.inc(len(accepted))
+    if len(candidates) == 1 and raw.lstrip()[:1] == b"{":
+        return {"status": "accepted", "correlation_id": accepted[0]}
+    return {"status": "accepted", "accepted": len(accepted), "rejected": rejected, "correlation_ids": accepted}
+
+
+def _read_limited(header: Callable[[str], str | None], read: Callable[[int], bytes]) -> bytes:
+    """Read at most the body cap (a compressed body may not be larger than the cap either).
+
+    With a Content-Length, read exactly that: asking a server for ``cap + 1``
+    bytes can cost a buffer of that size per request.
+    """
+    limit = settings.INGEST_MAX_BODY_BYTES
+    length = (header("Content-Length") or "").strip()
+    if length.isdigit():
+        if int(length) > limit:
+            raise BodyTooLarge(f"body larger than {limit} bytes")
+        return read(int(length))
+    raw = read(limit + 1)
+    if len(raw) > limit:
+        raise BodyTooLarge(f"body larger than {limit} bytes")
+    return raw
+
+
+def _store(events_json: bytes, event_count: int, received_at: datetime) -> None:
+    """Backpressure check, then the one INSERT; 503 + Retry-After when either cannot be done."""
+    retry_after = settings.INGEST_RETRY_AFTER_SECONDS
+    try:
+        try:
+            full = _unless_full_insert(events_json, event_count, received_at)
+        except (OperationalError, InterfaceError):
+            if connection.in_atomic_block:
+                raise
+            # A persistent connection goes stale when PostgreSQL restarts: drop it and try once
+            # more on a fresh one. A repeated INSERT is harmless: the batch carries its
+            # correlation ids and received_at, and classification inserts audit rows by that key.
+            _connection_drop()
+            full = _unless_full_insert(events_json, event_count, received_at)
+    except DatabaseError as exc:
+        log.warning("ingest: batch not stored (%s: %s); answering 503", type(exc).__name__, str(exc)[:200])
+        _connection_drop()
+        raise IngestRefused(503, "storage_unavailable", "storage unavailable, retry later", retry_after) from None
+    if full:
+        raise IngestRefused(503, "backlog_full", "ingest backlog is full, retry later", retry_after)
+
+
+def _unless_full_insert(events_json: bytes, event_count: int, received_at: datetime) -> bool:
+    """Store the batch unless the backlog is full; True when it was full (nothing stored)."""
+    if backlog_full():
+        return True
+    batch_accept(
+        events_json.decode(),
+        event_count,
+        received_at,
+        on_commit=lambda: accepted_notify(event_count, received_at.timestamp()),
+    )
+    return False
+
+
+def _connection_drop() -> None:
+    if connection.in_atomic_block:
+        return
+    try:
+        connection.close()
+    except DatabaseError:
+        pass  # closing a dead connection may fail; it is gone either way

@@ -1,8 +1,10 @@
-from django.urls import path
+from django.urls import re_path
 
 from ingest.views import ingest
 
+# With or without a trailing slash: senders are configured by hand, and a
+# redirect would turn their POST into a GET.
 urlpatterns = [
-    path("api/v2/ingest", ingest, name="ingest"),
-    path("ingest", ingest, name="ingest-legacy"),  # older senders
+    re_path(r"^api/v2/ingest/?$", ingest, name="ingest"),
+    re_path(r"^ingest/?$", ingest, name="ingest-legacy"),  # older senders
 ]

@@ -1,20 +1,23 @@
-"""``POST /api/v2/ingest``: the front door (thin: the work is in ingest.service)."""
+"""``POST /api/v2/ingest`` served by Django (web process, tests): thin, the work is in ingest.service.
+
+The ingest process answers the same paths without Django's middleware, in
+``ingest.wsgi``; both call ``ingest_handle``.
+"""
 
 from __future__ import annotations
 
-from django.http import JsonResponse
+import orjson
+from django.http import HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from ingest.service import IngestRefused, ingest_request
+from ingest.service import ingest_handle
 
 
 @csrf_exempt
 def ingest(request):
     if request.method != "POST":
         return JsonResponse({"error": "use POST"}, status=405, headers={"Allow": "POST"})
-    try:
-        status, body = ingest_request(request)
-    except IngestRefused as refused:
-        headers = {"Retry-After": str(refused.retry_after)} if refused.retry_after else None
-        return JsonResponse({"error": refused.message, **refused.extra}, status=refused.status, headers=headers)
-    return JsonResponse(body, status=status)
+    result = ingest_handle(request.headers.get, request.read)
+    return HttpResponse(
+        orjson.dumps(result.body), status=result.status, headers=result.headers, content_type="application/json"
+    )

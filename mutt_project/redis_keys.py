@@ -11,6 +11,9 @@ PREFIX = "mutt"
 # committed after the claim sets the flag again and is never stranded.
 WAKE_CLASSIFY = f"{PREFIX}:wake:classify"
 WAKE_FORWARD = f"{PREFIX}:wake:forward"
+# A delayed forward wake-up (countdown) is on its way: the next retry is due
+# later than the current slice, so one message, not one per worker.
+WAKE_FORWARD_LATER = f"{PREFIX}:wake:forward:later"
 
 # Bumped on every change to rules, development hosts or device teams.
 RULES_VERSION = f"{PREFIX}:rules:version"
@@ -36,6 +39,7 @@ CB_FAILURES = f"{PREFIX}:moog:cb:failures"
 CB_OPENED_AT = f"{PREFIX}:moog:cb:opened_at"
 CB_PROBE_LOCK = f"{PREFIX}:moog:cb:probe"
 RATE_LIMIT = f"{PREFIX}:moog:rate"
+RATE_LIMIT_SENT = f"{PREFIX}:moog:rate:sent"  # sorted set: send times within the last window
 
 # Runtime-tunable configuration (hash name -> value).
 DYNAMIC_CONFIG = f"{PREFIX}:config"

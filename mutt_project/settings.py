@@ -142,7 +142,7 @@ INGEST_RETRY_AFTER_SECONDS = env_int("INGEST_RETRY_AFTER_SECONDS", 5, minimum=1)
 RULE_CACHE_TTL = env_int("RULE_CACHE_TTL", 300, minimum=1)
 CLASSIFY_MAX_EVENTS_PER_CLAIM = env_int("CLASSIFY_MAX_EVENTS_PER_CLAIM", 5000, minimum=1)
 CLASSIFY_TIME_SLICE_SECONDS = env_float("CLASSIFY_TIME_SLICE_SECONDS", 10.0, minimum=0.1)
-CLASSIFY_LEASE_SECONDS = env_int("CLASSIFY_LEASE_SECONDS", 300, minimum=5)
+CLASSIFY_LEASE_SECONDS = env_int("CLASSIFY_LEASE_SECONDS", 60, minimum=5)  # a claim takes well under a second
 CLASSIFY_MAX_DELIVERIES = env_int("CLASSIFY_MAX_DELIVERIES", 3, minimum=1)
 DEFAULT_HANDLING = env_str("DEFAULT_HANDLING", "Log_only")
 DEFAULT_TEAM = env_str("DEFAULT_TEAM", "NETO")
@@ -168,6 +168,9 @@ MOOG_RETRY_BASE_DELAY = env_float("MOOG_RETRY_BASE_DELAY", 1.0, minimum=0.0)
 MOOG_RETRY_MAX_DELAY = env_float("MOOG_RETRY_MAX_DELAY", 60.0, minimum=0.0)
 MOOG_RATE_LIMIT = env_int("MOOG_RATE_LIMIT", 50, minimum=1)
 MOOG_RATE_PERIOD = env_int("MOOG_RATE_PERIOD", 1, minimum=1)
+# Added to the period when spacing slots, so a request that reaches Moogsoft a
+# little after its slot never makes N+1 in one window (forwarding.rate_limiter).
+MOOG_RATE_GUARD_SECONDS = env_float("MOOG_RATE_GUARD_SECONDS", 0.04, minimum=0.0)
 MOOG_CIRCUIT_BREAKER_THRESHOLD = env_int("MOOG_CIRCUIT_BREAKER_THRESHOLD", 5, minimum=1)
 MOOG_CIRCUIT_BREAKER_TIMEOUT = env_int("MOOG_CIRCUIT_BREAKER_TIMEOUT", 60, minimum=1)
 MOOG_HEALTH_URL = env_str("MOOG_HEALTH_URL")  # default: MOOG_WEBHOOK_URL
@@ -240,3 +243,6 @@ if PRODUCTION:
 # =============================================================================
 # Beat schedule (owned by remediation)
 # =============================================================================
+from remediation.schedule import BEAT_SCHEDULE  # noqa: E402  (after the settings it may read)
+
+CELERY_BEAT_SCHEDULE = BEAT_SCHEDULE

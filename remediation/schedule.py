@@ -2,18 +2,24 @@
 
 Read by ``mutt_project.settings`` (CELERY_BEAT_SCHEDULE). ``expires`` drops a
 message nobody ran in time, so a backlog of stale maintenance never piles up.
+A second Beat started by mistake sends duplicates; the tasks' Beat locks make
+those do nothing.
 """
 
 from celery.schedules import crontab
 
 from mutt_project.queues import Queue, TaskName
 
+
+def _entry(task: TaskName, schedule: crontab, expires: int) -> dict:
+    return {"task": task.value, "schedule": schedule, "options": {"queue": Queue.MAINTENANCE.value, "expires": expires}}
+
+
 BEAT_SCHEDULE = {
-    "sweep-stale": {
-        "task": TaskName.SWEEP_STALE.value,
-        "schedule": crontab(),  # every minute
-        "options": {"queue": Queue.MAINTENANCE.value, "expires": 55},
-    },
-    # replay-dead-letters, ensure-partitions, enforce-retention, prune-batches:
-    # added together with their tasks.
+    "sweep-stale": _entry(TaskName.SWEEP_STALE, crontab(), 55),  # every minute
+    "replay-dead-letters": _entry(TaskName.REPLAY_DEAD_LETTERS, crontab(), 55),
+    # Several times a day, so a missed run (Beat down at midnight) never leaves a month without a partition.
+    "ensure-partitions": _entry(TaskName.ENSURE_PARTITIONS, crontab(minute=5, hour="*/6"), 3600),
+    "enforce-retention": _entry(TaskName.ENFORCE_RETENTION, crontab(minute=15, hour=1), 3600),
+    "prune-batches": _entry(TaskName.PRUNE_BATCHES, crontab(minute=30), 1800),
 }

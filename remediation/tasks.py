@@ -1,21 +1,69 @@
-"""Beat tasks on the maintenance queue (thin)."""
+"""Beat tasks on the maintenance queue (thin).
+
+Queues come from ``mutt_project.queues.TASK_ROUTES`` (Celery 5.7 deprecates the
+``queue`` task attribute). Each periodic task first takes its Beat lock (``remediation.beat_lock``), so
+the duplicate message of a second Beat started by mistake does nothing.
+"""
 
 from celery import shared_task
 from django.db import DatabaseError, InterfaceError
 
-from mutt_project.queues import Queue, TaskName
-from remediation.services import stale_work_rewake
-
-
-@shared_task(
-    name=TaskName.SWEEP_STALE.value,
-    queue=Queue.MAINTENANCE.value,
-    autoretry_for=(DatabaseError, InterfaceError),
-    retry_backoff=5,
-    retry_backoff_max=30,
-    max_retries=3,
+from mutt_project.queues import TaskName
+from remediation.beat_lock import beat_lock_take
+from remediation.services import (
+    batches_prune,
+    dead_letters_replay_due,
+    partitions_drop_old,
+    partitions_ensure,
+    stale_work_rewake,
 )
+
+_DB_RETRY = {
+    "autoretry_for": (DatabaseError, InterfaceError),
+    "retry_backoff": 5,
+    "retry_backoff_max": 30,
+    "max_retries": 3,
+}
+_SKIPPED = {"skipped": "another run holds the beat lock"}
+
+
+@shared_task(name=TaskName.SWEEP_STALE.value, **_DB_RETRY)
 def sweep_stale(grace_seconds: int | None = None) -> dict:
     """Re-wake classifiers and forwarders for work that stayed due past the grace period."""
+    if not beat_lock_take(TaskName.SWEEP_STALE, 50):
+        return _SKIPPED
     result = stale_work_rewake(grace_seconds)
     return {"stale_batches": result.stale_batches, "stale_outbox": result.stale_outbox}
+
+
+@shared_task(name=TaskName.REPLAY_DEAD_LETTERS.value, **_DB_RETRY)
+def replay_dead_letters() -> dict:
+    """Replay due dead letters (backoff 2^n s, Moogsoft health gate, poisoned after MAX_DLQ_RETRIES)."""
+    if not beat_lock_take(TaskName.REPLAY_DEAD_LETTERS, 50):
+        return _SKIPPED
+    run = dead_letters_replay_due()
+    return {"results": {str(k): v for k, v in run.results.items()}, "moog_unhealthy": run.skipped_unhealthy}
+
+
+@shared_task(name=TaskName.ENSURE_PARTITIONS.value, **_DB_RETRY)
+def ensure_partitions() -> dict:
+    """Create the audit-log partitions for this month and PARTITION_MONTHS_AHEAD more."""
+    if not beat_lock_take(TaskName.ENSURE_PARTITIONS, 600):
+        return _SKIPPED
+    return {"created": partitions_ensure()}
+
+
+@shared_task(name=TaskName.ENFORCE_RETENTION.value, **_DB_RETRY)
+def enforce_retention() -> dict:
+    """Drop audit-log partitions entirely older than EVENT_RETENTION_DAYS."""
+    if not beat_lock_take(TaskName.ENFORCE_RETENTION, 600):
+        return _SKIPPED
+    return {"dropped": partitions_drop_old()}
+
+
+@shared_task(name=TaskName.PRUNE_BATCHES.value, **_DB_RETRY)
+def prune_batches() -> dict:
+    """Delete done inbox batches older than BATCH_RETENTION_HOURS."""
+    if not beat_lock_take(TaskName.PRUNE_BATCHES, 600):
+        return _SKIPPED
+    return {"deleted": batches_prune()}

@@ -80,6 +80,8 @@ unix_socket_directories = '$pgdata'
 max_connections = 200
 shared_buffers = 256MB
 logging_collector = off
+# bench/pipeline.py reads commit times of audit rows (pg_xact_commit_timestamp)
+track_commit_timestamp = on
 CONF
   fi
   if ! as_pg "$bindir/pg_ctl" -D "$pgdata" status >/dev/null 2>&1; then
@@ -103,12 +105,13 @@ maxmemory-policy noeviction
 requirepass $redispass
 CONF
 )
-  if ! redis-cli -p "$redis_port" -a "$redispass" --no-auth-warning ping >/dev/null 2>&1; then
-    redis-server "$data/redis/redis.conf"
-    for _ in $(seq 1 50); do
-      redis-cli -p "$redis_port" -a "$redispass" --no-auth-warning ping >/dev/null 2>&1 && break
-      sleep 0.1
-    done
+  # PONG only: while Redis replays its append-only file it answers LOADING.
+  redis_up() { redis-cli -p "$redis_port" -a "$redispass" --no-auth-warning ping 2>/dev/null | grep -q PONG; }
+  if ! redis_up; then
+    redis-cli -p "$redis_port" -a "$redispass" --no-auth-warning ping 2>/dev/null | grep -q LOADING \
+      || redis-server "$data/redis/redis.conf"
+    for _ in $(seq 1 300); do redis_up && break; sleep 0.1; done
+    redis_up || { echo "services: Redis did not come up (see $data/redis/redis.log)" >&2; exit 1; }
   fi
 
   (umask 077; cat > "$data/services.env" <<ENV

@@ -98,7 +98,9 @@ class Sink:
         self.url = url
 
     def received(self, accepted_only: bool = False) -> list[dict]:
-        return requests.get(self.url + "received", params={"accepted": "1"} if accepted_only else None, timeout=5).json()
+        return requests.get(
+            self.url + "received", params={"accepted": "1"} if accepted_only else None, timeout=5
+        ).json()
 
     def control(self, **mode) -> None:
         requests.post(self.url + "control", json=mode, timeout=5).raise_for_status()
@@ -143,21 +145,52 @@ class Workers:
         self.sink_url = sink_url
         self.procs: list[subprocess.Popen] = []
 
-    def start(self, queues: str = "classify,forward,maintenance", concurrency: int = 1, env: dict | None = None,
-              name: str | None = None, wait: bool = True) -> subprocess.Popen:
+    def start(
+        self,
+        queues: str = "classify,forward,maintenance",
+        concurrency: int = 1,
+        env: dict | None = None,
+        name: str | None = None,
+        wait: bool = True,
+    ) -> subprocess.Popen:
         node = name or f"test{len(self.procs)}-{os.getpid()}"
-        worker_env = os.environ | {
-            "DATABASE_URL": _test_database_url(),
-            "MOOG_WEBHOOK_URL": self.sink_url,
-            "DB_CONN_MAX_AGE": "0",
-            "LOG_LEVEL": "WARNING",
-        } | (env or {})
+        worker_env = (
+            os.environ
+            | {
+                "DATABASE_URL": _test_database_url(),
+                "MOOG_WEBHOOK_URL": self.sink_url,
+                "DB_CONN_MAX_AGE": "0",
+                "LOG_LEVEL": "WARNING",
+            }
+            | (env or {})
+        )
         log = open(ROOT / ".run" / f"worker-{node}.log", "w")  # noqa: SIM115 - closed with the process
         proc = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "mutt_project", "worker", "-Q", queues, "-n", f"{node}@%h",
-             "--concurrency", str(concurrency), "--pool", "prefork", "--without-gossip", "--without-mingle",
-             "--loglevel", "INFO"],
-            cwd=ROOT, env=worker_env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "mutt_project",
+                "worker",
+                "-Q",
+                queues,
+                "-n",
+                f"{node}@%h",
+                "--concurrency",
+                str(concurrency),
+                "--pool",
+                "prefork",
+                "--without-gossip",
+                "--without-mingle",
+                "--loglevel",
+                "INFO",
+            ],
+            cwd=ROOT,
+            env=worker_env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         proc.node = node
         proc.logfile = log

@@ -13,9 +13,17 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
 class VaultStandIn:
-    def __init__(self, role_id: str, secret_id: str, kv: dict, mount: str = "secret", path: str = "mutt",
-                 ttl: int = 3600):
-        self.role_id, self.secret_id, self.kv, self.mount, self.path, self.ttl = role_id, secret_id, kv, mount, path, ttl
+    def __init__(
+        self, role_id: str, secret_id: str, kv: dict, mount: str = "secret", path: str = "mutt", ttl: int = 3600
+    ):
+        self.role_id, self.secret_id, self.kv, self.mount, self.path, self.ttl = (
+            role_id,
+            secret_id,
+            kv,
+            mount,
+            path,
+            ttl,
+        )
         self.tokens: set[str] = set()
         self.calls: list[str] = []
         self.refuse_renewal = False
@@ -48,13 +56,30 @@ class VaultStandIn:
                         return self._reply(400, {"errors": ["invalid role or secret ID"]})
                     token = "s." + secrets.token_hex(8)
                     stand_in.tokens.add(token)
-                    return self._reply(200, {"auth": {"client_token": token, "lease_duration": stand_in.ttl,
-                                                      "renewable": True, "policies": ["mutt"]}})
+                    return self._reply(
+                        200,
+                        {
+                            "auth": {
+                                "client_token": token,
+                                "lease_duration": stand_in.ttl,
+                                "renewable": True,
+                                "policies": ["mutt"],
+                            }
+                        },
+                    )
                 if self.path == "/v1/auth/token/renew-self":
                     if stand_in.refuse_renewal or not self._authorised():
                         return self._reply(403, {"errors": ["permission denied"]})
-                    return self._reply(200, {"auth": {"client_token": self.headers["X-Vault-Token"],
-                                                      "lease_duration": stand_in.ttl, "renewable": True}})
+                    return self._reply(
+                        200,
+                        {
+                            "auth": {
+                                "client_token": self.headers["X-Vault-Token"],
+                                "lease_duration": stand_in.ttl,
+                                "renewable": True,
+                            }
+                        },
+                    )
                 return self._reply(404, {"errors": []})
 
             def do_PUT(self):

@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from alerts.models import AlertOutbox, ConfigAuditLog, DeadLetter, EventAuditLog, IngestBatch
+from alerts.models import ConfigAuditLog, EventAuditLog, IngestBatch
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -15,8 +15,16 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(EventAuditLog)
 class EventAuditLogAdmin(ReadOnlyAdmin):
-    list_display = ("received_at", "hostname", "handling", "rule_id", "team_assignment", "is_dev",
-                    "forward_status", "correlation_id")
+    list_display = (
+        "received_at",
+        "hostname",
+        "handling",
+        "rule_id",
+        "team_assignment",
+        "is_dev",
+        "forward_status",
+        "correlation_id",
+    )
     list_filter = ("handling", "forward_status", "source", "is_dev")
     search_fields = ("=correlation_id", "hostname")
     date_hierarchy = "received_at"
@@ -42,15 +50,5 @@ class IngestBatchAdmin(ReadOnlyAdmin):
     list_filter = ("status",)
 
 
-@admin.register(AlertOutbox)
-class AlertOutboxAdmin(ReadOnlyAdmin):
-    list_display = ("id", "correlation_id", "attempts", "next_attempt_at", "last_error", "created_at")
-    search_fields = ("=correlation_id",)
-
-
-@admin.register(DeadLetter)
-class DeadLetterAdmin(ReadOnlyAdmin):
-    list_display = ("id", "stage", "status", "attempts", "response_status", "next_attempt_at", "last_error",
-                    "created_at")
-    list_filter = ("stage", "status")
-    search_fields = ("=correlation_id", "last_error")
+# AlertOutbox and DeadLetter are registered by remediation/admin.py: their actions
+# call remediation services, and alerts must not import remediation (DESIGN.md).

@@ -15,6 +15,29 @@ from alerts.regex import regex_compile_error
 OID_RE = re.compile(r"^[0-9]+(\.[0-9]+)*$")
 
 
+class ConfigQuerySet(models.QuerySet):
+    """Bulk writes send no save signals, so they bump the rule version themselves (on commit).
+
+    Deletes need nothing here: with receivers connected, Django deletes row by
+    row and sends ``post_delete`` (see ``alerts.signals``).
+    """
+
+    def _bumped(self, result):
+        from alerts.rule_cache import rules_version_bump_on_commit  # the cache imports the models' app
+
+        rules_version_bump_on_commit()
+        return result
+
+    def update(self, **kwargs) -> int:
+        return self._bumped(super().update(**kwargs))
+
+    def bulk_create(self, objs, *args, **kwargs):
+        return self._bumped(super().bulk_create(objs, *args, **kwargs))
+
+    def bulk_update(self, objs, fields, *args, **kwargs):
+        return self._bumped(super().bulk_update(objs, fields, *args, **kwargs))
+
+
 class AlertRule(models.Model):
     """One routing rule: what to match, and what to do in prod and dev.
 
@@ -39,6 +62,8 @@ class AlertRule(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     created_by = models.CharField(max_length=150, default="system")
+
+    objects = ConfigQuerySet.as_manager()
 
     class Meta:
         db_table = "alert_rules"
@@ -99,6 +124,8 @@ class DevelopmentHost(models.Model):
     added_at = models.DateTimeField(auto_now_add=True)
     added_by = models.CharField(max_length=150, default="system")
 
+    objects = ConfigQuerySet.as_manager()
+
     class Meta:
         db_table = "development_hosts"
         ordering = ["hostname"]
@@ -110,6 +137,10 @@ class DevelopmentHost(models.Model):
         self.hostname = self.hostname.strip().lower()
         super().save(*args, **kwargs)
 
+    def clean(self) -> None:
+        # Normalised before the unique check, so "Lab-1" next to "lab-1" is a form error, not a crash.
+        self.hostname = self.hostname.strip().lower()
+
 
 class DeviceTeam(models.Model):
     """Team override for one host: wins over the matched rule's team."""
@@ -118,6 +149,8 @@ class DeviceTeam(models.Model):
     team_assignment = models.CharField(max_length=64)
     updated_at = models.DateTimeField(auto_now=True)
     assigned_by = models.CharField(max_length=150, default="system")
+
+    objects = ConfigQuerySet.as_manager()
 
     class Meta:
         db_table = "device_teams"
@@ -129,3 +162,7 @@ class DeviceTeam(models.Model):
     def save(self, *args, **kwargs):
         self.hostname = self.hostname.strip().lower()
         super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        # Normalised before the unique check, so "Lab-1" next to "lab-1" is a form error, not a crash.
+        self.hostname = self.hostname.strip().lower()

@@ -13,8 +13,14 @@ pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 
 def _rule(**kw) -> AlertRule:
-    spec = {"match_string": "Interface.*down", "match_type": "regex", "priority": 800,
-            "prod_handling": "Page_and_ticket", "dev_handling": "Email_only", "team_assignment": "NETO"} | kw
+    spec = {
+        "match_string": "Interface.*down",
+        "match_type": "regex",
+        "priority": 800,
+        "prod_handling": "Page_and_ticket",
+        "dev_handling": "Email_only",
+        "team_assignment": "NETO",
+    } | kw
     rule = AlertRule(**spec)
     rule.full_clean()
     rule.save()
@@ -29,8 +35,12 @@ def test_event_is_classified_audited_and_delivered_to_moogsoft(client, workers, 
 
     response = client.post(
         "/api/v2/ingest",
-        data={"timestamp": now, "hostname": "Router-01", "message": "Interface Gi0/1 changed state to down",
-              "syslog_severity": 2},
+        data={
+            "timestamp": now,
+            "hostname": "Router-01",
+            "message": "Interface Gi0/1 changed state to down",
+            "syslog_severity": 2,
+        },
         content_type="application/json",
         headers={"X-API-Key": api_key},
     )
@@ -40,7 +50,11 @@ def test_event_is_classified_audited_and_delivered_to_moogsoft(client, workers, 
     assert response.json()["status"] == "accepted"
     row = wait_for(lambda: EventAuditLog.objects.filter(correlation_id=cid).first(), message="audit row")
     assert (row.rule_id, row.handling, row.team_assignment, row.hostname) == (
-        rule.id, "Page_and_ticket", "NETO", "router-01")
+        rule.id,
+        "Page_and_ticket",
+        "NETO",
+        "router-01",
+    )
     delivered = wait_for(lambda: moog_sink.received(accepted_only=True), message="moogsoft delivery")
     body = delivered[0]["body"]
     assert body["external_id"] == cid
@@ -68,9 +82,12 @@ def test_log_only_event_is_audited_but_not_forwarded(client, workers, moog_sink,
 
 @pytest.mark.parametrize("headers", [{}, {"X-API-Key": "wrong"}, {"Authorization": "Bearer wrong"}])
 def test_missing_or_wrong_api_key_is_refused(client, db, headers):
-    response = client.post("/api/v2/ingest", data={"timestamp": "2026-01-01T00:00:00Z", "hostname": "h",
-                                                   "message": "m"}, content_type="application/json",
-                           headers=headers)
+    response = client.post(
+        "/api/v2/ingest",
+        data={"timestamp": "2026-01-01T00:00:00Z", "hostname": "h", "message": "m"},
+        content_type="application/json",
+        headers=headers,
+    )
     assert response.status_code == 401
     assert "API key" in response.json()["error"]
     assert IngestBatch.objects.count() == 0

@@ -22,7 +22,11 @@ def _compose_config(env: dict) -> subprocess.CompletedProcess:
     assert shutil.which("docker-compose"), "make test installs docker-compose; it is missing"
     return subprocess.run(
         ["docker-compose", "-f", str(ROOT / "docker-compose.yml"), "config"],
-        cwd="/tmp", env=env, capture_output=True, text=True, check=False,
+        cwd="/tmp",
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
     )
 
 

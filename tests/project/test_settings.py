@@ -17,7 +17,11 @@ def _import_settings(env: dict) -> subprocess.CompletedProcess:
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("MUTT_ENV", "DJANGO_", "INGEST_API_KEY"))}
     return subprocess.run(
         [sys.executable, "-c", "import mutt_project.settings"],
-        cwd=ROOT, env=clean | env, capture_output=True, text=True, check=False,
+        cwd=ROOT,
+        env=clean | env,
+        capture_output=True,
+        text=True,
+        check=False,
     )
 
 
@@ -56,7 +60,15 @@ def test_secret_from_file(tmp_path):
     secret = tmp_path / "key"
     secret.write_text("from-a-file\n")
     result = subprocess.run(
-        [sys.executable, "-c", "from django.conf import settings; import mutt_project.settings as s; print(s.INGEST_API_KEYS)"],
-        cwd=ROOT, env=os.environ | {"INGEST_API_KEYS_FILE": str(secret)}, capture_output=True, text=True, check=False,
+        [
+            sys.executable,
+            "-c",
+            "from django.conf import settings; import mutt_project.settings as s; print(s.INGEST_API_KEYS)",
+        ],
+        cwd=ROOT,
+        env=os.environ | {"INGEST_API_KEYS_FILE": str(secret)},
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert "from-a-file" in result.stdout

@@ -24,13 +24,20 @@ def vault():
 def _settings_in_subprocess(env: dict) -> subprocess.CompletedProcess:
     code = "from django.conf import settings as s; print(s.INGEST_API_KEYS, s.MOOG_API_KEY == 'moog-from-vault')"
     base = {k: v for k, v in os.environ.items() if k not in ("INGEST_API_KEYS", "MOOG_API_KEY")}
-    return subprocess.run([sys.executable, "-c", "import django; django.setup(); " + code], cwd=ROOT,
-                          env=base | {"DJANGO_SETTINGS_MODULE": "mutt_project.settings"} | env,
-                          capture_output=True, text=True, check=False)
+    return subprocess.run(
+        [sys.executable, "-c", "import django; django.setup(); " + code],
+        cwd=ROOT,
+        env=base | {"DJANGO_SETTINGS_MODULE": "mutt_project.settings"} | env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
 
 
 def test_settings_read_secrets_from_vault(vault):
-    result = _settings_in_subprocess({"VAULT_ADDR": vault.url, "VAULT_ROLE_ID": "role-1", "VAULT_SECRET_ID": "secret-1"})
+    result = _settings_in_subprocess(
+        {"VAULT_ADDR": vault.url, "VAULT_ROLE_ID": "role-1", "VAULT_SECRET_ID": "secret-1"}
+    )
     assert result.returncode == 0, result.stderr
     assert "['vault-key-current', 'vault-key-next'] True" in result.stdout
     assert "vault-key" not in result.stderr and "moog-from-vault" not in result.stderr
@@ -38,8 +45,9 @@ def test_settings_read_secrets_from_vault(vault):
 
 
 def test_wrong_approle_credentials_stop_the_start_without_echoing_them(vault):
-    result = _settings_in_subprocess({"VAULT_ADDR": vault.url, "VAULT_ROLE_ID": "role-1",
-                                      "VAULT_SECRET_ID": "wrong-secret-id"})
+    result = _settings_in_subprocess(
+        {"VAULT_ADDR": vault.url, "VAULT_ROLE_ID": "role-1", "VAULT_SECRET_ID": "wrong-secret-id"}
+    )
     assert result.returncode != 0
     assert "Vault at" in result.stderr
     assert "wrong-secret-id" not in result.stderr

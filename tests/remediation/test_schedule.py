@@ -1,0 +1,23 @@
+"""The Beat schedule: crontab entries with ``expires`` on the maintenance queue, every task registered."""
+
+from celery.schedules import crontab
+from django.conf import settings
+
+from mutt_project.celery import app
+from mutt_project.queues import TaskName
+
+
+def test_every_remediation_job_is_scheduled_as_expiring_crontab_on_maintenance():
+    schedule = settings.CELERY_BEAT_SCHEDULE
+    assert {entry["task"] for entry in schedule.values()} == {
+        TaskName.SWEEP_STALE,
+        TaskName.REPLAY_DEAD_LETTERS,
+        TaskName.ENSURE_PARTITIONS,
+        TaskName.ENFORCE_RETENTION,
+        TaskName.PRUNE_BATCHES,
+    }
+    for entry in schedule.values():
+        assert isinstance(entry["schedule"], crontab)
+        assert entry["options"]["queue"] == "maintenance" and entry["options"]["expires"] > 0
+        app.loader.import_default_modules()
+        assert entry["task"] in app.tasks
