@@ -46,4 +46,5 @@ stop:
 	bash scripts/services.sh stop .run/data
 
 clean: stop
+	bash scripts/services.sh stop .run/test
 	rm -rf .run

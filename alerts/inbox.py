@@ -23,7 +23,7 @@ from kombu.exceptions import OperationalError as BrokerError
 from redis.client import Pipeline
 from redis.exceptions import RedisError
 
-from alerts.wakeup import _FLAG_TTL_SECONDS, WakeKind, wake_send
+from alerts.wakeup import FLAG_TTL_SECONDS, WakeKind, wake_send
 from mutt_project.redis_client import get_redis
 
 log = logging.getLogger(__name__)
@@ -141,7 +141,7 @@ def classifiers_wake(redis_extra: RedisExtra | None = None) -> bool:
     """
     try:
         pipe = get_redis().pipeline(transaction=False)
-        pipe.set(WakeKind.CLASSIFY.flag, "1", nx=True, ex=_FLAG_TTL_SECONDS)
+        pipe.set(WakeKind.CLASSIFY.flag, "1", nx=True, ex=FLAG_TTL_SECONDS)
         if redis_extra is not None:
             redis_extra(pipe)
         if pipe.execute()[0]:

@@ -1,10 +1,12 @@
 """Wake-ups: one Celery message per burst of work, not one per request.
 
 Whoever commits new work calls ``wake(kind)``: SET NX on the kind's flag, and
-only the caller that set it sends a Celery message. The task clears the flag
-*before* it claims (``wake_clear``), so work committed after its claim sets
-the flag again and is never stranded. A lost flag or message costs latency
-only: the remediation sweeper re-wakes when work stays due.
+only the caller that set it sends a Celery message. A task clears the flag
+*before* the claim that decides it may stop (``wake_clear``), so work
+committed after that claim sets the flag again and is never stranded. A task
+that keeps finding work may hold the flag (``wake_hold``) so that a steady
+stream of requests sends no messages at all while it loops. A lost flag or
+message costs latency only: the remediation sweeper re-wakes when work stays due.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ log = logging.getLogger(__name__)
 
 # The flag expires on its own so a flag whose message was lost cannot block
 # wake-ups for ever (the sweeper would still cover it, later).
-_FLAG_TTL_SECONDS = 30
+FLAG_TTL_SECONDS = 30
 
 
 class WakeKind(Enum):
@@ -42,14 +44,16 @@ def wake_send(kind: WakeKind) -> None:
     app.send_task(task_name.value, queue=queue.value)
 
 
-def wake(kind: WakeKind) -> bool:
-    """Wake the workers of ``kind`` unless a wake-up is already on its way.
+def wake(kind: WakeKind, *, force: bool = False) -> bool:
+    """Wake the workers of ``kind`` unless a wake-up is already on its way (``force``: in any case).
 
     Returns True when a message was sent. Never raises for Redis trouble: the
     work is in PostgreSQL and the sweeper will find it.
     """
     try:
-        if not get_redis().set(kind.flag, "1", nx=True, ex=_FLAG_TTL_SECONDS):
+        if force:
+            get_redis().set(kind.flag, "1", ex=FLAG_TTL_SECONDS)
+        elif not get_redis().set(kind.flag, "1", nx=True, ex=FLAG_TTL_SECONDS):
             return False
         wake_send(kind)
         return True
@@ -59,6 +63,14 @@ def wake(kind: WakeKind) -> bool:
     except Exception as exc:  # kombu raises its own OperationalError family
         log.warning("wake-up %s not sent (%s); the sweeper will re-wake", kind.name, type(exc).__name__)
         return False
+
+
+def wake_hold(kind: WakeKind) -> None:
+    """Mark a wake-up as on its way (this task is looping): committers send no message meanwhile."""
+    try:
+        get_redis().set(kind.flag, "1", ex=FLAG_TTL_SECONDS)
+    except (RedisError, OSError) as exc:
+        log.warning("wake flag %s not held (%s)", kind.name, type(exc).__name__)
 
 
 def wake_clear(kind: WakeKind) -> None:

@@ -31,7 +31,7 @@ from alerts.flood import Flood, unhandled_count
 from alerts.models import DeadLetter, IngestBatch
 from alerts.rule_cache import ruleset_current
 from alerts.rule_stats import rule_hits_record
-from alerts.wakeup import WakeKind, wake, wake_clear
+from alerts.wakeup import WakeKind, wake, wake_clear, wake_hold
 
 log = logging.getLogger(__name__)
 
@@ -74,20 +74,31 @@ class ClassifyResult:
 # Claim
 # ---------------------------------------------------------------------------
 
-# Relies on the partial index ingest_batches_unfinished.
+# One statement, so one round trip and one implicit commit: lock up to
+# ``limit`` unfinished batches (SKIP LOCKED: another worker got there first),
+# keep the prefix whose events fit ``max_events`` (always at least one batch),
+# and lease those. Relies on the partial index ingest_batches_unfinished.
 _CLAIM_SQL = """
-SELECT id, event_count FROM ingest_batches
- WHERE status = 'pending' OR (status = 'processing' AND lease_until < now())
- ORDER BY id
- LIMIT %s
- FOR UPDATE SKIP LOCKED
-"""
-
-_MARK_SQL = """
-UPDATE ingest_batches
-   SET status = 'processing', attempts = attempts + 1, lease_until = now() + make_interval(secs => %s)
- WHERE id = ANY(%s)
-RETURNING id, events::text, received_at, attempts
+WITH cand AS (
+    SELECT id, event_count FROM ingest_batches
+     WHERE status = 'pending' OR (status = 'processing' AND lease_until < now())
+     ORDER BY id
+     LIMIT %(limit)s
+     FOR UPDATE SKIP LOCKED
+), chosen AS (
+    SELECT id FROM (
+        SELECT id, row_number() OVER (ORDER BY id) AS n, sum(event_count) OVER (ORDER BY id) AS events
+          FROM cand
+    ) running
+     WHERE n = 1 OR events <= %(max_events)s
+), leased AS (
+    UPDATE ingest_batches b
+       SET status = 'processing', attempts = attempts + 1, lease_until = now() + make_interval(secs => %(lease)s)
+      FROM chosen
+     WHERE b.id = chosen.id
+    RETURNING b.id, b.events::text, b.received_at, b.attempts
+)
+SELECT leased.*, (SELECT count(*) FROM cand) FROM leased ORDER BY id
 """
 
 
@@ -99,22 +110,16 @@ def batches_claim(max_events: int) -> tuple[list[ClaimedBatch], bool]:
     claimable again when the lease expires. Returns (batches, more_waiting).
     """
     limit = max(1, max_events)
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(_CLAIM_SQL, [limit])
-        candidates = cursor.fetchall()
-        chosen: list[int] = []
-        total = 0
-        for batch_id, count in candidates:
-            if chosen and total + count > max_events:
-                break
-            chosen.append(batch_id)
-            total += count
-        if not chosen:
-            return [], False
-        cursor.execute(_MARK_SQL, [settings.CLASSIFY_LEASE_SECONDS, chosen])
+    with connection.cursor() as cursor:
+        if connection.in_atomic_block:
+            raise RuntimeError("batches_claim must commit its lease on its own (not inside atomic)")
+        cursor.execute(_CLAIM_SQL, {"limit": limit, "max_events": max_events, "lease": settings.CLASSIFY_LEASE_SECONDS})
         rows = cursor.fetchall()
-    more = len(candidates) > len(chosen) or len(candidates) >= limit
-    claimed = [ClaimedBatch(id=r[0], events=orjson.loads(r[1]), received_at=r[2], attempts=r[3]) for r in sorted(rows)]
+    if not rows:
+        return [], False
+    candidates = rows[0][4]
+    more = candidates > len(rows) or candidates >= limit
+    claimed = [ClaimedBatch(id=r[0], events=orjson.loads(r[1]), received_at=r[2], attempts=r[3]) for r in rows]
     return claimed, more
 
 
@@ -152,12 +157,39 @@ WITH ins AS (
      WHERE s.alert_payload IS NOT NULL
     ON CONFLICT (correlation_id) DO NOTHING
     RETURNING 1
+), done AS (
+    UPDATE ingest_batches SET status = 'done', processed_at = now(), lease_until = NULL
+     WHERE id = ANY(%(done)s::bigint[])
+    RETURNING 1
 )
 SELECT 'rule', rule_id::text, count(*) FROM ins WHERE rule_id IS NOT NULL GROUP BY rule_id
 UNION ALL SELECT 'unmatched', hostname, count(*) FROM ins WHERE rule_id IS NULL GROUP BY hostname
 UNION ALL SELECT 'inserted', NULL, count(*) FROM ins
 UNION ALL SELECT 'outboxed', NULL, count(*) FROM out
+UNION ALL SELECT 'done', NULL, count(*) FROM done
 """
+
+_staged_connection = None  # the DB connection whose session already has classify_stage
+
+
+def _stage_ensure(cursor) -> None:
+    """Create the staging table once per database session, not once per claim (a round trip saved).
+
+    Remembered only after commit: a rolled-back CREATE leaves no table behind.
+    Holding the connection object also keeps its identity from being reused.
+    """
+    global _staged_connection
+    raw = connection.connection
+    if raw is _staged_connection:
+        return
+    cursor.execute(_STAGE_CREATE)
+
+    def _remember() -> None:
+        global _staged_connection
+        _staged_connection = raw
+
+    transaction.on_commit(_remember)
+
 
 # COPY text format: backslash, tab, newline and carriage return must be escaped.
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
@@ -290,9 +322,8 @@ def _meta_alerts_insert(cursor, floods: list[Flood], now: datetime) -> tuple[int
     cursor.copy_expert(
         f"COPY classify_stage ({_STAGE_COLUMNS}, alert_payload) FROM STDIN", io.StringIO("\n".join(lines) + "\n")
     )
-    cursor.execute(_MOVE_SQL)
+    cursor.execute(_MOVE_SQL, {"done": []})
     counts = {kind: count for kind, _key, count in cursor.fetchall() if kind in ("inserted", "outboxed")}
-    cursor.execute("DELETE FROM classify_stage")
     return counts.get("inserted", 0), counts.get("outboxed", 0)
 
 
@@ -347,13 +378,15 @@ def batches_process(batches: list[ClaimedBatch]) -> ClassifyResult:
         unmatched: dict[str, int] = {}
         hits: dict[int, int] = {}
         with connection.cursor() as cursor:
+            done_ids = [b.id for b in live]
             if lines:
-                cursor.execute(_STAGE_CREATE)
+                _stage_ensure(cursor)
                 cursor.copy_expert(
                     f"COPY classify_stage ({_STAGE_COLUMNS}, alert_payload) FROM STDIN",
                     io.StringIO("\n".join(lines) + "\n"),
                 )
-                cursor.execute(_MOVE_SQL)
+                cursor.execute(_MOVE_SQL, {"done": done_ids})  # also marks the batches done
+                done_ids = []
                 for kind, key, count in cursor.fetchall():
                     if kind == "rule":
                         hits[int(key)] = count
@@ -361,16 +394,16 @@ def batches_process(batches: list[ClaimedBatch]) -> ClassifyResult:
                         unmatched[key] = count
                     else:
                         counts[kind] = count
-                cursor.execute("DELETE FROM classify_stage")  # the meta-alerts reuse the table
             floods = _unhandled_floods(unmatched)
             if floods:
+                cursor.execute("DELETE FROM classify_stage")  # the meta-alerts reuse the table
                 result.meta_alerts, meta_outboxed = _meta_alerts_insert(cursor, floods, now)
                 counts["outboxed"] = counts.get("outboxed", 0) + meta_outboxed
-            if live:
+            if done_ids:  # every event of these batches was dead-lettered
                 cursor.execute(
                     "UPDATE ingest_batches SET status = 'done', processed_at = now(), lease_until = NULL "
                     "WHERE id = ANY(%s)",
-                    [[b.id for b in live]],
+                    [done_ids],
                 )
         if dead_events:
             DeadLetter.objects.bulk_create(dead_events)
@@ -426,23 +459,30 @@ def _uuid_or_none(value) -> uuid.UUID | None:
 def batches_classify(time_slice: float | None = None) -> ClassifyResult:
     """Claim and classify pending batches until none is left or the time slice is used.
 
-    Clears the wake flag first (see ``alerts.wakeup``). When more work is
-    waiting after a full claim, another worker is woken to share it; when the
-    slice ends with work left, the task hands over by waking again.
+    Wake-up protocol (see ``alerts.wakeup``): while this task keeps finding
+    work it holds the wake flag, so a steady stream of requests sends no
+    Celery messages; it clears the flag *before* the claim that lets it stop,
+    so a batch committed after that claim wakes a classifier again. A claim
+    that hits the size cap recruits another worker (the backlog is large);
+    at the end of the slice the task hands over with a forced wake-up.
     """
     slice_seconds = settings.CLASSIFY_TIME_SLICE_SECONDS if time_slice is None else time_slice
     deadline = timezone.now() + timedelta(seconds=slice_seconds)
     total = ClassifyResult()
-    wake_clear(WakeKind.CLASSIFY)
+    wake_hold(WakeKind.CLASSIFY)
     while True:
         batches, more = batches_claim(settings.CLASSIFY_MAX_EVENTS_PER_CLAIM)
         if not batches:
-            break
+            wake_clear(WakeKind.CLASSIFY)
+            batches, more = batches_claim(settings.CLASSIFY_MAX_EVENTS_PER_CLAIM)
+            if not batches:
+                break
+            wake_hold(WakeKind.CLASSIFY)  # work arrived in between: keep looping
         if more:
-            wake(WakeKind.CLASSIFY)  # let an idle worker take the next claim in parallel
+            wake(WakeKind.CLASSIFY, force=True)  # a backlog: let an idle worker take the next claim
         total.add(batches_process(batches))
         if timezone.now() >= deadline:
             total.more = True
-            wake(WakeKind.CLASSIFY)
+            wake(WakeKind.CLASSIFY, force=True)
             break
     return total
