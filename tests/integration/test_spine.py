@@ -7,24 +7,14 @@ from datetime import UTC, datetime
 import pytest
 
 from alerts.models import AlertRule, EventAuditLog, IngestBatch
+from tests.alerts.factories import make_rule
 from tests.conftest import wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 
 def _rule(**kw) -> AlertRule:
-    spec = {
-        "match_string": "Interface.*down",
-        "match_type": "regex",
-        "priority": 800,
-        "prod_handling": "Page_and_ticket",
-        "dev_handling": "Email_only",
-        "team_assignment": "NETO",
-    } | kw
-    rule = AlertRule(**spec)
-    rule.full_clean()
-    rule.save()
-    return rule
+    return make_rule(**({"match_string": "Interface.*down", "match_type": "regex", "priority": 800} | kw))
 
 
 def test_event_is_classified_audited_and_delivered_to_moogsoft(client, workers, moog_sink, api_key):
