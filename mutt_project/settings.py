@@ -142,6 +142,9 @@ INGEST_RETRY_AFTER_SECONDS = env_int("INGEST_RETRY_AFTER_SECONDS", 5, minimum=1)
 RULE_CACHE_TTL = env_int("RULE_CACHE_TTL", 300, minimum=1)
 CLASSIFY_MAX_EVENTS_PER_CLAIM = env_int("CLASSIFY_MAX_EVENTS_PER_CLAIM", 5000, minimum=1)
 CLASSIFY_TIME_SLICE_SECONDS = env_float("CLASSIFY_TIME_SLICE_SECONDS", 10.0, minimum=0.1)
+# A classifier that has had work looks again this long before it stops (saves a
+# Celery round trip per short gap in a steady stream).
+CLASSIFY_LINGER_SECONDS = env_float("CLASSIFY_LINGER_SECONDS", 0.05, minimum=0.0)
 CLASSIFY_LEASE_SECONDS = env_int("CLASSIFY_LEASE_SECONDS", 60, minimum=5)  # a claim takes well under a second
 CLASSIFY_MAX_DELIVERIES = env_int("CLASSIFY_MAX_DELIVERIES", 3, minimum=1)
 DEFAULT_HANDLING = env_str("DEFAULT_HANDLING", "Log_only")

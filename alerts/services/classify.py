@@ -465,19 +465,31 @@ def batches_classify(time_slice: float | None = None) -> ClassifyResult:
     so a batch committed after that claim wakes a classifier again. A claim
     that hits the size cap recruits another worker (the backlog is large);
     at the end of the slice the task hands over with a forced wake-up.
+    After a claim finds nothing it lingers ``CLASSIFY_LINGER_SECONDS`` (a
+    handful of claims) before it lets go, if it has had work.
     """
     slice_seconds = settings.CLASSIFY_TIME_SLICE_SECONDS if time_slice is None else time_slice
     deadline = timezone.now() + timedelta(seconds=slice_seconds)
     total = ClassifyResult()
     wake_hold(WakeKind.CLASSIFY)
+    idle_since: float | None = None
     while True:
         batches, more = batches_claim(settings.CLASSIFY_MAX_EVENTS_PER_CLAIM)
         if not batches:
+            # In a busy period, look again a few times before stopping: a gap of
+            # a few milliseconds between requests must not cost a Celery round
+            # trip (a new message, a new task) for the next event.
+            now = time.monotonic()
+            idle_since = idle_since or now
+            if total.batches and now - idle_since < settings.CLASSIFY_LINGER_SECONDS:
+                time.sleep(settings.CLASSIFY_LINGER_SECONDS / 10)
+                continue
             wake_clear(WakeKind.CLASSIFY)
             batches, more = batches_claim(settings.CLASSIFY_MAX_EVENTS_PER_CLAIM)
             if not batches:
                 break
             wake_hold(WakeKind.CLASSIFY)  # work arrived in between: keep looping
+        idle_since = None
         if more:
             wake(WakeKind.CLASSIFY, force=True)  # a backlog: let an idle worker take the next claim
         total.add(batches_process(batches))
