@@ -1,15 +1,18 @@
-"""Celery tasks of the alerts domain (thin: one service call each)."""
+"""Celery tasks of the alerts domain (thin: one service call each).
+
+The queue comes from ``mutt_project.queues.TASK_ROUTES`` (Celery 5.7 deprecates
+the ``queue`` task attribute).
+"""
 
 from celery import shared_task
 from django.db import DatabaseError, InterfaceError
 
 from alerts.services import batches_classify
-from mutt_project.queues import Queue, TaskName
+from mutt_project.queues import TaskName
 
 
 @shared_task(
     name=TaskName.CLASSIFY_PENDING.value,
-    queue=Queue.CLASSIFY.value,
     autoretry_for=(DatabaseError, InterfaceError),
     retry_backoff=2,
     retry_backoff_max=60,
