@@ -106,28 +106,37 @@ def run_wrk(url: str, key: str, batch: int, connections: int, duration: int) -> 
 
 
 class Connection:
-    """A minimal keep-alive HTTP/1.1 client: enough for POSTs with a Content-Length answer."""
+    """A minimal keep-alive HTTP/1.1 client: enough for POSTs with a Content-Length answer.
 
-    def __init__(self, host: str, port: int, path: str, key: str, body: bytes, content_type: str):
+    ``post()`` sends the request given at construction; ``post_body()`` any
+    other body on the same connection (bench/pipeline.py, which needs the answer).
+    """
+
+    def __init__(self, host: str, port: int, path: str, key: str, body: bytes = b"", content_type: str = ""):
         self.address = (host, port)
-        self.request = (
-            f"POST {path} HTTP/1.1\r\nHost: {host}:{port}\r\nX-API-Key: {key}\r\n"
-            f"Content-Type: {content_type}\r\nContent-Length: {len(body)}\r\n\r\n"
-        ).encode() + body
+        self.head = f"POST {path} HTTP/1.1\r\nHost: {host}:{port}\r\nX-API-Key: {key}\r\n"
+        self.request = self._request(body, content_type)
         self.reader = self.writer = None
 
-    async def post(self) -> int:
+    def _request(self, body: bytes, content_type: str) -> bytes:
+        return (self.head + f"Content-Type: {content_type}\r\nContent-Length: {len(body)}\r\n\r\n").encode() + body
+
+    async def _send(self, request: bytes) -> tuple[int, bytes]:
         if self.writer is None:
             self.reader, self.writer = await asyncio.open_connection(*self.address)
-        self.writer.write(self.request)
+        self.writer.write(request)
         head = await self.reader.readuntil(b"\r\n\r\n")
-        status = int(head[9:12])
         length = 0
         for line in head.split(b"\r\n"):
             if line[:15].lower() == b"content-length:":
                 length = int(line[15:])
-        await self.reader.readexactly(length)
-        return status
+        return int(head[9:12]), await self.reader.readexactly(length)
+
+    async def post(self) -> int:
+        return (await self._send(self.request))[0]
+
+    async def post_body(self, body: bytes, content_type: str) -> tuple[int, bytes]:
+        return await self._send(self._request(body, content_type))
 
 
 async def _closed_loop(url, key, batch, connections, duration) -> tuple[int, int, list[float]]:

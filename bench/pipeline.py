@@ -26,35 +26,21 @@ import json
 import multiprocessing
 import os
 import statistics
+import sys
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import psycopg2
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.ingest import Connection  # noqa: E402  (one HTTP client for both benches)
 
-class Client:
-    """A minimal keep-alive HTTP/1.1 POST client that returns status and body."""
 
-    def __init__(self, url: str, key: str):
-        parts = urlsplit(url)
-        self.host, self.port, self.path, self.key = parts.hostname, parts.port or 80, parts.path, key
-        self.reader = self.writer = None
-
-    async def post(self, body: bytes, content_type: str) -> tuple[int, bytes]:
-        if self.writer is None:
-            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
-        head = (
-            f"POST {self.path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\nX-API-Key: {self.key}\r\n"
-            f"Content-Type: {content_type}\r\nContent-Length: {len(body)}\r\n\r\n"
-        ).encode()
-        self.writer.write(head + body)
-        answer = await self.reader.readuntil(b"\r\n\r\n")
-        length = 0
-        for line in answer.split(b"\r\n"):
-            if line[:15].lower() == b"content-length:":
-                length = int(line[15:])
-        return int(answer[9:12]), await self.reader.readexactly(length)
+def client_for(url: str, key: str) -> Connection:
+    parts = urlsplit(url)
+    return Connection(parts.hostname, parts.port or 80, parts.path, key)
 
 
 # Default: a configuration-change message no sample rule forwards, so the
@@ -85,7 +71,7 @@ async def _closed(url, key, batch, requests, connections):
 
     async def worker():
         nonlocal refused
-        client = Client(url, key)
+        client = client_for(url, key)
         while queue:
             i = queue.pop()
             if batch == 1:
@@ -94,7 +80,7 @@ async def _closed(url, key, batch, requests, connections):
                 body = b"\n".join(json.dumps(event(i * batch + j)).encode() for j in range(batch))
                 ctype = "application/x-ndjson"
             start = time.time()
-            status, answer = await client.post(body, ctype)
+            status, answer = await client.post_body(body, ctype)
             cids = _cids(status, answer)
             refused += status != 202
             sent.append((start, cids))
@@ -108,14 +94,14 @@ def _closed_process(args):
 
 
 async def _open(url, key, rate, duration):
-    idle: list[Client] = []
+    idle: list[Connection] = []
     sent: list[tuple[float, list[str]]] = []
     refused = 0
 
     async def one(i: int, scheduled: float):
         nonlocal refused
-        client = idle.pop() if idle else Client(url, key)
-        status, answer = await client.post(json.dumps(event(i)).encode(), "application/json")
+        client = idle.pop() if idle else client_for(url, key)
+        status, answer = await client.post_body(json.dumps(event(i)).encode(), "application/json")
         refused += status != 202
         sent.append((scheduled, _cids(status, answer)))
         idle.append(client)
