@@ -14,22 +14,12 @@ from __future__ import annotations
 import copy
 import logging
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db import DatabaseError, connection, transaction
-from kombu.exceptions import OperationalError as BrokerError
-from redis.client import Pipeline
-from redis.exceptions import RedisError
-
-from alerts.wakeup import FLAG_TTL_SECONDS, WakeKind, wake_send
-from mutt_project.redis_client import get_redis
+from django.db import DatabaseError, connection
 
 log = logging.getLogger(__name__)
-
-RedisExtra = Callable[[Pipeline], None]
-OnCommit = Callable[[], object]
 
 # Column list spelt out: Django sets no database defaults, so status and
 # attempts are given here exactly as IngestBatch's field defaults.
@@ -105,48 +95,22 @@ def _rows_insert(group: list[_Accept]) -> None:
 _group_commit = _GroupCommit()
 
 
-def batch_accept(
-    events_json: str,
-    event_count: int,
-    received_at: datetime,
-    on_commit: OnCommit | None = None,
-) -> None:
+def batch_accept(*, events_json: str, event_count: int, received_at: datetime) -> None:
     """Store ``events_json`` (a JSON array of normalised events) as ONE inbox row.
 
-    Returns once the row is committed, then calls ``on_commit`` (default: wake
-    the classifiers; ingest passes its own, which coalesces wake-ups and
-    counters). Raises the database error when PostgreSQL cannot take the
-    batch; the caller answers 503 (nothing is accepted that cannot be stored).
-    Inside an outer transaction (tests, scripts) the row is written on that
-    transaction's connection and ``on_commit`` waits for its commit.
+    Returns once the row is committed. Raises the database error when
+    PostgreSQL cannot take the batch; the ingest caller answers 503 (nothing
+    is accepted that cannot be stored). Inside an outer transaction (replay,
+    tests, scripts) the row is written on that transaction's connection.
+
+    Waking the classifiers is the caller's next step, not a callback from
+    here: ingest coalesces wake-ups with its counters (``ingest.notifier``),
+    everyone else calls ``alerts.wakeup.wake_on_commit(WakeKind.CLASSIFY)``.
     """
-    after_commit = on_commit or classifiers_wake
     item = _Accept(events_json, event_count, received_at)
     if connection.in_atomic_block:
         _rows_insert([item])
         if item.error is not None:
             raise item.error
-        transaction.on_commit(after_commit)
         return
     _group_commit.accept(item)
-    after_commit()
-
-
-def classifiers_wake(redis_extra: RedisExtra | None = None) -> bool:
-    """SET NX the classify wake flag (plus ``redis_extra``) in one pipeline; send a message if we set it.
-
-    Returns False when Redis or the broker could not be reached (logged, never
-    raised): the batch is in PostgreSQL and the remediation sweeper re-wakes
-    the classifiers once Redis is back.
-    """
-    try:
-        pipe = get_redis().pipeline(transaction=False)
-        pipe.set(WakeKind.CLASSIFY.flag, "1", nx=True, ex=FLAG_TTL_SECONDS)
-        if redis_extra is not None:
-            redis_extra(pipe)
-        if pipe.execute()[0]:
-            wake_send(WakeKind.CLASSIFY)
-        return True
-    except (RedisError, OSError, BrokerError) as exc:
-        log.warning("classify wake-up not sent (%s); the sweeper will re-wake", type(exc).__name__)
-        return False

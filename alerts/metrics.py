@@ -17,3 +17,7 @@ REDIS_ERRORS = Counter(
     "Redis calls of classification that failed (flood counters, statistics)",
     ["operation"],
 )
+# Wake-ups (alerts.wakeup) that Redis or the broker refused; the sweeper covers each one.
+WAKEUPS_NOT_SENT = Counter(
+    "mutt_wakeups_not_sent_total", "Wake-ups not sent (Redis or broker unreachable), by stage", ["stage"]
+)

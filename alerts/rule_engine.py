@@ -1,7 +1,7 @@
 """The rule engine: pure Python, no Django, Redis or I/O.
 
 ``RuleSet.compile(rules, dev_hosts, teams)`` once per configuration version,
-``ruleset.decide(event) -> Decision`` per event. Semantics (DESIGN.md "Rules"):
+``ruleset.decide(event) -> Decision`` per event. Semantics (docs/architecture.md, "Rules"):
 active rules only, highest priority first, ties by lowest id; the first rule
 whose every condition holds wins.
 

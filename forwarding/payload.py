@@ -1,4 +1,9 @@
-"""Moogsoft payload mapping: pure, no Django or I/O.
+"""The alert that travels from classification to Moogsoft, and its Moogsoft mapping: pure, no Django or I/O.
+
+``Alert`` is the one shape of an outbox row's payload (and of a forward dead
+letter's): classification builds it (``alerts.services.staging``), the
+forwarder maps it with ``moog_payload``. Forwarding owns it because
+forwarding owns the outbox's behaviour (docs/architecture.md, "Tables").
 
 Moogsoft severity is 0-5 (0 Clear, 1 Indeterminate, 2 Warning, 3 Minor,
 4 Major, 5 Critical). Syslog severity is mapped, never passed through:
@@ -9,8 +14,26 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import TypedDict
 
 DEFAULT_SEVERITY_MAP: tuple[int, ...] = (5, 5, 4, 3, 2, 1, 1, 1)
+
+
+class Alert(TypedDict):
+    """One alert waiting in the outbox (stored as its ``payload`` JSON)."""
+
+    correlation_id: str  # the event's; Moogsoft's external_id
+    hostname: str
+    message: str
+    syslog_severity: int | None  # 0-7, mapped to Moogsoft's 0-5
+    trap_oid: str | None  # SNMP traps only
+    source: str  # "syslog" or "snmp"
+    timestamp: str  # the event's own time, ISO 8601
+    received_at: str  # when MUTT accepted it, ISO 8601
+    rule_id: int | None  # None: no rule matched (the unhandled meta-alert)
+    handling: str
+    team: str
+    is_dev: bool
 
 
 def moog_severity(syslog_severity: int | None, severity_map: Sequence[int], default: int) -> int:
@@ -28,19 +51,21 @@ def epoch_seconds(timestamp: str) -> int:
     return int(datetime.fromisoformat(timestamp.replace("Z", "+00:00")).timestamp())
 
 
-def moog_payload(alert: dict, severity_map: Sequence[int] = DEFAULT_SEVERITY_MAP, default_severity: int = 2) -> dict:
-    """Map an outbox alert (see ``alerts.services._alert_payload``) to the Moogsoft webhook body."""
-    trap_oid = alert.get("trap_oid")
+def moog_payload(
+    alert: Alert, severity_map: Sequence[int] = DEFAULT_SEVERITY_MAP, default_severity: int = 2
+) -> dict[str, object]:
+    """Map an outbox alert to the Moogsoft webhook body (KeyError/TypeError/ValueError: unmappable)."""
+    trap_oid = alert["trap_oid"]
     return {
-        "signature": alert.get("signature") or alert_signature(alert["hostname"], alert.get("rule_id"), trap_oid),
+        "signature": alert_signature(alert["hostname"], alert["rule_id"], trap_oid),
         "source": alert["hostname"],
         "external_id": str(alert["correlation_id"]),
-        "severity": moog_severity(alert.get("syslog_severity"), severity_map, default_severity),
-        "type": trap_oid or alert.get("type") or "syslog",
+        "severity": moog_severity(alert["syslog_severity"], severity_map, default_severity),
+        "type": trap_oid or "syslog",
         "manager": "MUTT",
-        "class": alert.get("team") or "",
+        "class": alert["team"] or "",
         "description": alert["message"],
         "agent_time": epoch_seconds(alert["timestamp"]),
-        "handling": alert.get("handling"),
-        "rule_id": alert.get("rule_id"),
+        "handling": alert["handling"],
+        "rule_id": alert["rule_id"],
     }

@@ -27,19 +27,15 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
-from redis.exceptions import RedisError
 
 from alerts.choices import DeadLetterStage, ForwardStatus
 from alerts.models import AlertOutbox, DeadLetter
-from alerts.wakeup import WakeKind, wake, wake_clear
+from alerts.wakeup import WakeKind, wake, wake_clear, wake_later
 from forwarding.circuit_breaker import CircuitBreaker
 from forwarding.client import ForwardPermanentError, ForwardTransientError, moog_post
 from forwarding.metrics import FORWARD_OUTBOX_DEPTH, MOOG_FORWARD_LATENCY, MOOG_REQUESTS
-from forwarding.payload import moog_payload
+from forwarding.payload import Alert, moog_payload
 from forwarding.rate_limiter import slot_wait
-from mutt_project import redis_keys
-from mutt_project.queues import Queue, TaskName
-from mutt_project.redis_client import get_redis
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +61,7 @@ class Claimed:
     correlation_id: str
     audit_id: int | None
     audit_received_at: object
-    payload: dict
+    payload: Alert
     attempts: int
 
 
@@ -209,7 +205,7 @@ def _status_label(exc: ForwardTransientError) -> str:
     return "timeout" if str(exc) == "timeout" else "error"
 
 
-def alert_send(alert: dict, breaker: CircuitBreaker) -> None:
+def alert_send(alert: Alert, breaker: CircuitBreaker) -> None:
     """POST one alert, count it, and tell the breaker; raises the client's two error kinds.
 
     An alert that cannot be mapped at all is a ForwardPermanentError (status 0):
@@ -259,18 +255,6 @@ def _next_due_in() -> float | None:
     return None if value is None else float(value)
 
 
-def _wake_later(delay: float) -> None:
-    """One delayed wake-up for rows in backoff beyond this slice (deduplicated across workers)."""
-    from mutt_project.celery import app
-
-    delay = min(max(delay, 1.0), settings.CELERY_VISIBILITY_TIMEOUT / 2)
-    try:
-        if get_redis().set(redis_keys.WAKE_FORWARD_LATER, "1", nx=True, ex=math.ceil(delay)):
-            app.send_task(TaskName.FORWARD_PENDING.value, queue=Queue.FORWARD.value, countdown=delay)
-    except (RedisError, OSError) as exc:
-        log.warning("delayed forward wake-up not sent (%s); the sweeper will re-wake", type(exc).__name__)
-
-
 def _hand_over(result: ForwardResult) -> None:
     due_in = _next_due_in()
     if due_in is None:
@@ -281,7 +265,7 @@ def _hand_over(result: ForwardResult) -> None:
         result.more = True
         wake(WakeKind.FORWARD)
     else:
-        _wake_later(due_in)
+        wake_later(WakeKind.FORWARD, delay=due_in)  # rows in backoff beyond this slice
 
 
 def outbox_forward(time_slice: float | None = None) -> ForwardResult:

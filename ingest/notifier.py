@@ -1,8 +1,8 @@
 """After commit: wake the classifiers and count the events, coalesced per process.
 
 An isolated request wakes the classifiers itself, right after its commit and
-before its 202, in one Redis pipeline (the classify wake flag, SET NX, plus
-the EPS counters). Under load, requests arriving within ``_GATHER_SECONDS``
+before its 202, in one Redis pipeline (``alerts.wakeup.wake`` with the EPS
+counters riding along). Under load, requests arriving within ``_GATHER_SECONDS``
 of the last round trip only add their count and leave the round trip to one
 background thread per process, which sends a single pipeline for all of
 them: Redis then costs the front door almost nothing per request.
@@ -18,7 +18,7 @@ import os
 import threading
 import time
 
-from alerts.inbox import classifiers_wake
+from alerts.wakeup import WakeKind, wake
 from ingest.counters import eps_record
 
 # At most about one pipeline per process per this interval, whatever the request rate.
@@ -68,7 +68,7 @@ class _Notifier:
             pending, self._pending = self._pending, {}
         self._last_flush = time.monotonic()
         if pending:
-            self._redis_failing = not classifiers_wake(lambda pipe: _count(pipe, pending))
+            self._redis_failing = not wake(WakeKind.CLASSIFY, pipeline_extra=lambda pipe: _count(pipe, pending))
 
 
 def _count(pipe, pending: dict[int, int]) -> None:
@@ -79,6 +79,6 @@ def _count(pipe, pending: dict[int, int]) -> None:
 _notifier = _Notifier()
 
 
-def accepted_notify(events: int, at: float) -> None:
+def classifiers_wake_and_count(*, events: int, at: float) -> None:
     """``events`` were committed at epoch time ``at``: wake the classifiers and count them."""
     _notifier.accepted(events, int(at))

@@ -14,13 +14,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from django.conf import settings
-from django.db import DatabaseError, InterfaceError, OperationalError, connection
+from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
 
 from alerts.inbox import batch_accept
 from ingest.auth import api_key_valid, presented_api_key
 from ingest.backpressure import backlog_full
 from ingest.metrics import EVENTS_ACCEPTED, EVENTS_REJECTED, LATENCY, REQUESTS, REQUESTS_ACCEPTED
-from ingest.notifier import accepted_notify
+from ingest.notifier import classifiers_wake_and_count
 from ingest.parsing import (
     BodyError,
     BodyTooLarge,
@@ -138,7 +138,7 @@ def _store(events_json: bytes, event_count: int, received_at: datetime) -> None:
     retry_after = settings.INGEST_RETRY_AFTER_SECONDS
     try:
         try:
-            full = _unless_full_insert(events_json, event_count, received_at)
+            full = _insert_unless_backlog_full(events_json, event_count, received_at)
         except (OperationalError, InterfaceError):
             if connection.in_atomic_block:
                 raise
@@ -146,25 +146,23 @@ def _store(events_json: bytes, event_count: int, received_at: datetime) -> None:
             # more on a fresh one. A repeated INSERT is harmless: the batch carries its
             # correlation ids and received_at, and classification inserts audit rows by that key.
             _connection_drop()
-            full = _unless_full_insert(events_json, event_count, received_at)
+            full = _insert_unless_backlog_full(events_json, event_count, received_at)
     except DatabaseError as exc:
         log.warning("ingest: batch not stored (%s: %s); answering 503", type(exc).__name__, str(exc)[:200])
         _connection_drop()
         raise IngestRefused(503, "storage_unavailable", "storage unavailable, retry later", retry_after) from None
     if full:
         raise IngestRefused(503, "backlog_full", "ingest backlog is full, retry later", retry_after)
+    # Stored: wake the classifiers (coalesced with the counters, one Redis round trip at most).
+    # Inside an outer transaction (tests, scripts) only once it commits.
+    transaction.on_commit(lambda: classifiers_wake_and_count(events=event_count, at=received_at.timestamp()))
 
 
-def _unless_full_insert(events_json: bytes, event_count: int, received_at: datetime) -> bool:
+def _insert_unless_backlog_full(events_json: bytes, event_count: int, received_at: datetime) -> bool:
     """Store the batch unless the backlog is full; True when it was full (nothing stored)."""
     if backlog_full():
         return True
-    batch_accept(
-        events_json.decode(),
-        event_count,
-        received_at,
-        on_commit=lambda: accepted_notify(event_count, received_at.timestamp()),
-    )
+    batch_accept(events_json=events_json.decode(), event_count=event_count, received_at=received_at)
     return False
 
 

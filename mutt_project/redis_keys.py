@@ -6,13 +6,12 @@ latency or a statistic, never an accepted event (PostgreSQL holds the work).
 
 PREFIX = "mutt"
 
-# Wake-up flags: set (NX) by whoever commits new work; the first setter sends
-# one Celery message. The worker deletes the flag *before* it claims, so work
-# committed after the claim sets the flag again and is never stranded.
+# Wake-up flags: used by alerts.wakeup only (the protocol is described there
+# and in docs/architecture.md, "Wake-ups"). "later": a delayed wake-up
+# (countdown) is on its way, so one message, not one per worker.
 WAKE_CLASSIFY = f"{PREFIX}:wake:classify"
+WAKE_CLASSIFY_LATER = f"{PREFIX}:wake:classify:later"
 WAKE_FORWARD = f"{PREFIX}:wake:forward"
-# A delayed forward wake-up (countdown) is on its way: the next retry is due
-# later than the current slice, so one message, not one per worker.
 WAKE_FORWARD_LATER = f"{PREFIX}:wake:forward:later"
 
 # Bumped on every change to rules, development hosts or device teams.
@@ -40,9 +39,6 @@ CB_OPENED_AT = f"{PREFIX}:moog:cb:opened_at"
 CB_PROBE_LOCK = f"{PREFIX}:moog:cb:probe"
 RATE_LIMIT = f"{PREFIX}:moog:rate"
 RATE_LIMIT_SENT = f"{PREFIX}:moog:rate:sent"  # sorted set: send times within the last window
-
-# Runtime-tunable configuration (hash name -> value).
-DYNAMIC_CONFIG = f"{PREFIX}:config"
 
 # Beat singleton locks (a second Beat started by mistake does no double work).
 BEAT_LOCK = f"{PREFIX}:beat:lock:"  # + task name

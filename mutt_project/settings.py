@@ -1,8 +1,6 @@
 """MUTT settings: everything from the environment, safe local defaults.
 
-Sections are marked with banners. Values read here are the start-up values;
-runtime-tunable ones (thresholds, rate limit, breaker) can be overridden
-without a restart through ``alerts.dynamic_config`` (audited).
+Sections are marked with banners. Values are read once, at start-up.
 """
 
 from __future__ import annotations

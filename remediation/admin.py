@@ -1,8 +1,8 @@
 """Operator admin for the outbox and dead letters: see payload and error, replay or discard.
 
 Registered here rather than in alerts/admin because the actions call
-remediation services (alerts imports neither forwarding nor remediation).
-Every action writes a ConfigAuditLog row (in the services).
+remediation.operator_actions (alerts imports neither forwarding nor remediation).
+Every action writes a ConfigAuditLog row (in those services).
 """
 
 import json
@@ -12,7 +12,7 @@ from django.utils.html import format_html
 
 from alerts.admin.pipeline import ReadOnlyAdmin
 from alerts.models import AlertOutbox, DeadLetter
-from remediation.services import (
+from remediation.operator_actions import (
     dead_letters_discard,
     dead_letters_replay_now,
     outbox_discard,
@@ -46,12 +46,12 @@ class AlertOutboxAdmin(ReadOnlyAdmin):
 
     @admin.action(description="Replay now (due at once, forwarders woken)", permissions=["delete"])
     def replay_now(self, request, queryset):
-        count = outbox_send_now(list(queryset.values_list("pk", flat=True)), request.user)
+        count = outbox_send_now(ids=list(queryset.values_list("pk", flat=True)), user=request.user)
         self.message_user(request, f"{count} alerts due now; the forwarders are woken.", messages.SUCCESS)
 
     @admin.action(description="Discard (never send; audit row marked dead)", permissions=["delete"])
     def discard(self, request, queryset):
-        count = outbox_discard(list(queryset.values_list("pk", flat=True)), request.user)
+        count = outbox_discard(ids=list(queryset.values_list("pk", flat=True)), user=request.user)
         self.message_user(request, f"{count} alerts discarded.", messages.WARNING)
 
 
@@ -95,14 +95,14 @@ class DeadLetterAdmin(ReadOnlyAdmin):
 
     @admin.action(description="Replay now (ignores backoff and poison)", permissions=["delete"])
     def replay_now(self, request, queryset):
-        results = dead_letters_replay_now(list(queryset.values_list("pk", flat=True)), request.user)
+        results = dead_letters_replay_now(ids=list(queryset.values_list("pk", flat=True)), user=request.user)
         summary = ", ".join(f"{k}: {v}" for k, v in sorted(results.items())) or "nothing to replay"
         level = messages.SUCCESS if set(results) <= {"replayed"} else messages.WARNING
         self.message_user(request, f"Replay: {summary}.", level)
 
     @admin.action(description="Discard (never replayed)", permissions=["delete"])
     def discard(self, request, queryset):
-        count = dead_letters_discard(list(queryset.values_list("pk", flat=True)), request.user)
+        count = dead_letters_discard(ids=list(queryset.values_list("pk", flat=True)), user=request.user)
         self.message_user(request, f"{count} dead letters discarded.", messages.WARNING)
 
 

@@ -10,13 +10,9 @@ from django.db import DatabaseError, InterfaceError
 
 from mutt_project.queues import TaskName
 from remediation.beat_lock import beat_lock_take
-from remediation.services import (
-    batches_prune,
-    dead_letters_replay_due,
-    partitions_drop_old,
-    partitions_ensure,
-    stale_work_rewake,
-)
+from remediation.dead_letters import dead_letters_replay_due
+from remediation.partitions import batches_prune, partitions_drop_old, partitions_ensure
+from remediation.sweeper import stale_work_rewake
 
 _DB_RETRY = {
     "autoretry_for": (DatabaseError, InterfaceError),
@@ -32,7 +28,7 @@ def sweep_stale(grace_seconds: int | None = None) -> dict:
     """Re-wake classifiers and forwarders for work that stayed due past the grace period."""
     if not beat_lock_take(TaskName.SWEEP_STALE, 50):
         return _SKIPPED
-    result = stale_work_rewake(grace_seconds)
+    result = stale_work_rewake(grace_seconds=grace_seconds)
     return {"stale_batches": result.stale_batches, "stale_outbox": result.stale_outbox}
 
 

@@ -51,14 +51,30 @@ def free_port() -> int:
 # ---------------------------------------------------------------------------
 
 
+def module_singletons_reset() -> None:
+    """Forget every per-process cache: the Redis client, the compiled rule set, the staging-table marker."""
+    from alerts.rule_cache import ruleset_forget  # needs the apps loaded
+    from alerts.services.committing import stage_forget
+
+    reset_redis()
+    ruleset_forget()
+    stage_forget()
+
+
+@pytest.fixture(autouse=True)
+def fresh_singletons():
+    """The one place module singletons are reset: before and after every test."""
+    module_singletons_reset()
+    yield
+    module_singletons_reset()
+
+
 @pytest.fixture
 def redis_client():
     """The real test Redis, flushed before each test."""
-    reset_redis()
     client = get_redis()
     client.flushdb()
-    yield client
-    reset_redis()
+    return client
 
 
 def services_data_dir() -> str:
@@ -152,8 +168,11 @@ class Workers:
         env: dict | None = None,
         name: str | None = None,
         wait: bool = True,
+        crash_on_message: str | None = None,
     ) -> subprocess.Popen:
+        """``crash_on_message``: the worker exits hard on an event with that message (tests/crash_hook.py)."""
         node = name or f"test{len(self.procs)}-{os.getpid()}"
+        hook = {} if crash_on_message is None else {"MUTT_TEST_CRASH_ON_MESSAGE": crash_on_message}
         worker_env = (
             os.environ
             | {
@@ -162,6 +181,7 @@ class Workers:
                 "DB_CONN_MAX_AGE": "0",
                 "LOG_LEVEL": "WARNING",
             }
+            | hook
             | (env or {})
         )
         log = open(ROOT / ".run" / f"worker-{node}.log", "w")  # noqa: SIM115 - closed with the process
@@ -185,6 +205,7 @@ class Workers:
                 "--without-mingle",
                 "--loglevel",
                 "INFO",
+                *(["--include", "tests.crash_hook"] if hook else []),
             ],
             cwd=ROOT,
             env=worker_env,

@@ -51,4 +51,4 @@ class IngestBatchAdmin(ReadOnlyAdmin):
 
 
 # AlertOutbox and DeadLetter are registered by remediation/admin.py: their actions
-# call remediation services, and alerts must not import remediation (DESIGN.md).
+# call remediation services, and alerts must not import remediation (docs/architecture.md, "Apps").

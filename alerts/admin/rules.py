@@ -38,15 +38,15 @@ class AuditedAdmin(admin.ModelAdmin):
         return ConfigChange(user=request.user.get_username(), reason=reason)
 
     def save_model(self, request, obj, form, change) -> None:
-        config_save(obj, self._change(request, form))
+        config_save(instance=obj, change=self._change(request, form))
 
     def delete_model(self, request, obj) -> None:
-        config_delete(obj, self._change(request))
+        config_delete(instance=obj, change=self._change(request))
 
     def delete_queryset(self, request, queryset) -> None:
         change = self._change(request)  # one correlation id for the whole bulk delete
         for obj in queryset:
-            config_delete(obj, change)
+            config_delete(instance=obj, change=change)
 
 
 @admin.register(AlertRule)
@@ -89,7 +89,7 @@ class AlertRuleAdmin(AuditedAdmin):
         return (*self.list_display, hits, last_matched)
 
     def _set_active(self, request, queryset, active: bool) -> None:
-        count = rules_set_active(queryset, active, self._change(request))
+        count = rules_set_active(rules=queryset, active=active, change=self._change(request))
         self.message_user(request, f"{count} rule(s) {'activated' if active else 'deactivated'}.", messages.SUCCESS)
 
     @admin.action(description="Activate selected rules")

@@ -1,15 +1,15 @@
-"""Services of the alerts domain: classification and operator configuration (writes and side effects)."""
+"""Services of the alerts domain: classification and operator configuration (writes and side effects).
 
-from alerts.services.classify import (
-    ClaimedBatch,
-    ClassifyResult,
-    PoisonEvent,
-    batches_claim,
-    batches_classify,
-    batches_process,
-)
+Classification: ``claiming`` -> ``staging`` (pure) -> ``committing``, driven by ``classify``'s loop.
+Configuration and the one audit writer: ``config``.
+"""
+
+from alerts.services.claiming import ClaimedBatch, batches_claim
+from alerts.services.classify import batches_classify
+from alerts.services.committing import ClassifyResult, batches_process
 from alerts.services.config import (
     ConfigChange,
+    config_audit_write,
     dev_host_create,
     dev_host_delete,
     dev_host_update,
@@ -21,12 +21,14 @@ from alerts.services.config import (
     rule_update,
     rules_set_active,
 )
+from alerts.services.staging import PoisonEvent
 
 __all__ = [
     "ClaimedBatch",
     "ClassifyResult",
     "ConfigChange",
     "PoisonEvent",
+    "config_audit_write",
     "batches_claim",
     "batches_classify",
     "batches_process",

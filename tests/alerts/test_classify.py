@@ -10,7 +10,6 @@ from prometheus_client import REGISTRY
 
 from alerts.flood import flood_correlation_id
 from alerts.models import AlertOutbox, DeadLetter, EventAuditLog, IngestBatch
-from alerts.rule_cache import ruleset_forget
 from alerts.rule_stats import rule_stats_all
 from alerts.services import batches_classify
 from tests.alerts.factories import make_batch, make_event, make_rule
@@ -19,10 +18,8 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture(autouse=True)
-def _fresh_rules(redis_client, empty_audit_log):
-    ruleset_forget()
-    yield
-    ruleset_forget()
+def _clean(redis_client, empty_audit_log):
+    """Every test starts with an empty audit log and Redis (the rule cache is reset by conftest)."""
 
 
 def test_every_event_is_audited_and_alerts_go_to_the_outbox(redis_client):
@@ -31,7 +28,7 @@ def test_every_event_is_audited_and_alerts_go_to_the_outbox(redis_client):
         [
             make_event(message="link down"),
             make_event(message="all good"),
-            make_event(hostname="Lab-1", message="fan down", syslog_severity=2),
+            make_event(hostname="Lab-1", message="fan down", syslog_severity=2, facility="local3"),
         ]
     )
     result = batches_classify()
@@ -47,7 +44,10 @@ def test_every_event_is_audited_and_alerts_go_to_the_outbox(redis_client):
         "Log_only",
         "none",
     )
-    assert rows["fan down"].syslog_severity == 2 and rows["fan down"].raw_payload["hostname"] == "Lab-1"
+    assert (rows["fan down"].hostname, rows["fan down"].syslog_severity) == ("Lab-1", 2)
+    # raw_payload keeps what has no column of its own, and only that.
+    assert rows["fan down"].raw_payload == {"facility": "local3"}
+    assert rows["link down"].raw_payload == {}
     assert AlertOutbox.objects.count() == 2
     assert IngestBatch.objects.get(pk=batch.pk).status == "done"
 

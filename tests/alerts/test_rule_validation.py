@@ -34,7 +34,7 @@ def test_model_validation_refuses_a_pattern_re2_cannot_compile(pattern):
 @pytest.mark.parametrize("pattern", REFUSED)
 def test_the_service_refuses_it_and_writes_nothing(pattern):
     with pytest.raises(ValidationError):
-        rule_create(_data(pattern), ConfigChange(user="api-user"))
+        rule_create(data=_data(pattern), change=ConfigChange(user="api-user"))
     assert AlertRule.objects.count() == 0
     assert ConfigAuditLog.objects.count() == 0
 

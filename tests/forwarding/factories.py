@@ -8,10 +8,11 @@ from datetime import UTC, datetime
 from django.utils import timezone
 
 from alerts.models import AlertOutbox, EventAuditLog
+from forwarding.payload import Alert
 
 
-def alert_payload(**overrides) -> dict:
-    return {
+def alert_payload(**overrides) -> Alert:
+    alert: Alert = {
         "correlation_id": str(uuid.uuid4()),
         "hostname": "router-01",
         "message": "Interface Gi0/1 changed state to down",
@@ -19,11 +20,13 @@ def alert_payload(**overrides) -> dict:
         "trap_oid": None,
         "source": "syslog",
         "timestamp": datetime(2026, 1, 1, tzinfo=UTC).isoformat(),
+        "received_at": datetime(2026, 1, 1, 0, 0, 1, tzinfo=UTC).isoformat(),
         "rule_id": 7,
         "handling": "Page_and_ticket",
         "team": "NETO",
         "is_dev": False,
-    } | overrides
+    }
+    return alert | overrides  # type: ignore[return-value]
 
 
 def outbox_rows(count: int, **overrides) -> list[AlertOutbox]:

@@ -11,8 +11,8 @@ import pytest
 from django.db import connection
 
 from alerts.models import AlertOutbox, AlertRule, ConfigAuditLog, DeadLetter, EventAuditLog, IngestBatch
-from alerts.wakeup import WakeKind, wake_send
-from remediation.services import stale_work_rewake
+from alerts.wakeup import WakeKind, wake_stale
+from remediation.sweeper import stale_work_rewake
 from tests.alerts.factories import make_batch, make_event
 from tests.conftest import wait_for
 
@@ -76,7 +76,7 @@ def test_a_rule_saved_in_the_admin_changes_the_very_next_decision(admin_client, 
 def test_a_worker_killed_mid_batch_leaves_exactly_one_audit_row_per_event(workers):
     worker = workers.start("classify", env={"CLASSIFY_LEASE_SECONDS": "5"})
     batch = make_batch([make_event(message=f"event {i}") for i in range(30_000)])
-    wake_send(WakeKind.CLASSIFY)
+    wake_stale(WakeKind.CLASSIFY)
     wait_for(lambda: IngestBatch.objects.get(pk=batch.pk).status == "processing", message="batch claimed")
     for pid in _pool_children(worker):
         os.kill(pid, signal.SIGKILL)  # the main process survives and Celery redelivers the message
@@ -94,14 +94,11 @@ def test_a_worker_killed_mid_batch_leaves_exactly_one_audit_row_per_event(worker
 def test_a_batch_that_kills_its_worker_every_time_ends_as_a_dead_letter(workers):
     worker = workers.start(
         "classify",
-        env={
-            "CLASSIFY_LEASE_SECONDS": "5",
-            "CLASSIFY_MAX_DELIVERIES": "2",
-            "MUTT_TEST_CRASH_ON_MESSAGE": "kill the worker",
-        },
+        env={"CLASSIFY_LEASE_SECONDS": "5", "CLASSIFY_MAX_DELIVERIES": "2"},
+        crash_on_message="kill the worker",
     )
     deadly = make_batch([make_event(message="fine"), make_event(message="kill the worker")])
-    wake_send(WakeKind.CLASSIFY)
+    wake_stale(WakeKind.CLASSIFY)
 
     def dead():
         stale_work_rewake(grace_seconds=0)
@@ -114,7 +111,7 @@ def test_a_batch_that_kills_its_worker_every_time_ends_as_a_dead_letter(workers)
     assert not EventAuditLog.objects.filter(batch_id=deadly.pk).exists()
     # The worker lives on and classifies the next batch.
     after = make_batch([make_event(message="next")])
-    wake_send(WakeKind.CLASSIFY)
+    wake_stale(WakeKind.CLASSIFY)
     wait_for(lambda: IngestBatch.objects.get(pk=after.pk).status == "done", message="next batch")
     assert worker.poll() is None
 
@@ -145,7 +142,7 @@ def test_workers_racing_on_one_hosts_unmatched_events_raise_exactly_one_meta_ale
     for b in range(100):
         make_batch([make_event(hostname="noisy-7", message=f"unknown {b}.{i}") for i in range(5)])
     for _ in range(3):
-        wake_send(WakeKind.CLASSIFY)
+        wake_stale(WakeKind.CLASSIFY)
 
     wait_for(lambda: not IngestBatch.objects.exclude(status="done").exists(), timeout=60, message="all classified")
     assert EventAuditLog.objects.filter(batch_id__isnull=False).count() == 500

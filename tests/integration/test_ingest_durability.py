@@ -9,7 +9,7 @@ import pytest
 
 from alerts.models import EventAuditLog, IngestBatch
 from ingest.backpressure import backlog_forget
-from remediation.services import stale_work_rewake
+from remediation.sweeper import stale_work_rewake
 from tests.conftest import wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]

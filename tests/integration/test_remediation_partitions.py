@@ -10,7 +10,7 @@ from django.core.management import call_command
 from django.db import connection
 
 from alerts.models import EventAuditLog
-from remediation.services import partitions_drop_old, partitions_ensure, partitions_list
+from remediation.partitions import partitions_drop_old, partitions_ensure, partitions_list
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 

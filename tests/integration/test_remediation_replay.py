@@ -10,7 +10,7 @@ from django.test import override_settings
 from django.utils import timezone
 
 from alerts.models import DeadLetter, IngestBatch
-from remediation.services import dead_letters_replay_due
+from remediation.dead_letters import dead_letters_replay_due
 from tests.forwarding.factories import alert_payload
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from alerts.models import AlertRule, EventAuditLog, IngestBatch
+from alerts.models import AlertOutbox, AlertRule, EventAuditLog, IngestBatch
 from tests.alerts.factories import make_rule
 from tests.conftest import wait_for
 
@@ -67,6 +67,8 @@ def test_log_only_event_is_audited_but_not_forwarded(client, workers, moog_sink,
     cid = response.json()["correlation_id"]
     row = wait_for(lambda: EventAuditLog.objects.filter(correlation_id=cid).first(), message="audit row")
     assert row.handling == "Log_only" and row.forward_status == "none"
+    # Committed with the audit row in one transaction: no outbox row means nothing will ever be sent.
+    assert not AlertOutbox.objects.filter(correlation_id=cid).exists()
     assert moog_sink.received() == []
 
 

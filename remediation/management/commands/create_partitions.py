@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from remediation.services import partitions_ensure
+from remediation.partitions import partitions_ensure
 
 
 class Command(BaseCommand):

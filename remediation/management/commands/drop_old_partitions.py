@@ -5,7 +5,7 @@ from datetime import datetime
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from remediation.services import partitions_drop_old
+from remediation.partitions import partitions_drop_old
 
 
 class Command(BaseCommand):

@@ -3,7 +3,7 @@
 from django.core.management.base import BaseCommand
 
 from alerts.choices import DeadLetterStage
-from remediation.services import dead_letters_replay_due
+from remediation.dead_letters import dead_letters_replay_due
 
 
 class Command(BaseCommand):

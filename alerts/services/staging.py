@@ -1,0 +1,168 @@
+"""Staging (pure): one event and its rule decision become one COPY line for the staging table.
+
+No Django, no database, no Redis: given the event, the decision and the
+times, the line is fully determined. ``alerts.services.committing`` COPYs the
+lines into ``classify_stage`` and moves them into the audit log and the
+outbox (docs/architecture.md, "Classify").
+
+An event PostgreSQL would refuse (wrong types, a timestamp it cannot parse)
+raises ``PoisonEvent`` here, before the COPY, so one bad event is
+dead-lettered alone instead of failing its whole claim.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+import orjson
+
+from forwarding.payload import Alert
+
+# Column order of every staged line; the committing module's SQL uses the same tuple.
+STAGE_COLUMNS = (
+    "received_at, event_timestamp, processed_at, hostname, message, source, syslog_severity, trap_oid, "
+    "rule_id, team_assignment, handling, is_dev, correlation_id, batch_id, raw_payload, forward_status, "
+    "alert_payload"
+)
+
+# Event fields that have their own audit-log column (received_at is the batch's).
+# ``raw_payload`` keeps only the others: what the sender sent beyond them, as-is.
+COLUMN_FIELDS = frozenset(
+    {"timestamp", "hostname", "message", "source", "syslog_severity", "trap_oid", "correlation_id", "received_at"}
+)
+
+NULL = "\\N"  # COPY text format's NULL
+
+# COPY text format: backslash, tab, newline and carriage return must be escaped.
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+class PoisonEvent(ValueError):
+    """An event that cannot be classified or stored (dead-lettered alone)."""
+
+
+class DecisionLike(Protocol):
+    """What staging needs of a decision (``alerts.rule_engine.Decision`` or a meta-alert's)."""
+
+    @property
+    def rule_id(self) -> int | None: ...
+    @property
+    def handling(self) -> str: ...
+    @property
+    def team(self) -> str: ...
+    @property
+    def is_dev(self) -> bool: ...
+
+
+@dataclass(frozen=True)
+class MetaDecision:
+    """The decision for a meta-alert MUTT raises itself (no rule, never a development host)."""
+
+    handling: str
+    team: str
+    rule_id: None = None
+    is_dev: bool = False
+
+
+@dataclass(frozen=True)
+class StageTimes:
+    """The times shared by every line of one claim, already as ISO 8601 text."""
+
+    processed_at: str
+    received_at: str
+    batch_id: str  # NULL for meta-alerts
+
+
+def copy_text(value: str) -> str:
+    if "\\" in value or "\t" in value or "\n" in value or "\r" in value:
+        return value.translate(_COPY_ESCAPES)
+    return value
+
+
+def _checked_text(event: dict[str, Any], key: str) -> str:
+    value = event[key]
+    if not isinstance(value, str):
+        raise PoisonEvent(f"{key} must be text")
+    return value
+
+
+def alert_build(event: dict[str, Any], decision: DecisionLike, received_at: str) -> Alert:
+    """The outbox payload for an event that is forwarded (see ``forwarding.payload.Alert``)."""
+    return {
+        "correlation_id": event["correlation_id"],
+        "hostname": event["hostname"],
+        "message": event["message"],
+        "syslog_severity": event.get("syslog_severity"),
+        "trap_oid": event.get("trap_oid"),
+        "source": event.get("source") or "syslog",
+        "timestamp": event["timestamp"],
+        "received_at": received_at,
+        "rule_id": decision.rule_id,
+        "handling": decision.handling,
+        "team": decision.team,
+        "is_dev": decision.is_dev,
+    }
+
+
+def raw_payload(event: dict[str, Any]) -> str:
+    """The event's fields that have no column of their own, as JSON (``{}`` for most events)."""
+    extra = {k: v for k, v in event.items() if k not in COLUMN_FIELDS}
+    return orjson.dumps(extra).decode() if extra else "{}"
+
+
+def stage_line(event: object, decision: DecisionLike, times: StageTimes, *, forward: bool) -> str:
+    """One COPY line for the staging table; raises ``PoisonEvent`` for an event PostgreSQL would refuse."""
+    if not isinstance(event, dict):
+        raise PoisonEvent("event is not an object")
+    try:
+        datetime.fromisoformat(_checked_text(event, "timestamp"))  # a bad timestamp would fail the whole COPY
+    except ValueError as exc:
+        raise PoisonEvent(f"timestamp: {exc}") from None
+    message = _checked_text(event, "message")
+    hostname = _checked_text(event, "hostname")
+    correlation_id = _checked_text(event, "correlation_id")
+    severity = event.get("syslog_severity")
+    if severity is not None and (type(severity) is not int or not 0 <= severity <= 7):
+        raise PoisonEvent("syslog_severity must be an integer 0-7")
+    trap_oid = event.get("trap_oid")
+    alert = copy_text(orjson.dumps(alert_build(event, decision, times.received_at)).decode()) if forward else NULL
+    return "\t".join(
+        (
+            times.received_at,
+            event["timestamp"],
+            times.processed_at,
+            copy_text(hostname),
+            copy_text(message),
+            copy_text(str(event.get("source") or "syslog")),
+            NULL if severity is None else str(severity),
+            NULL if trap_oid is None else copy_text(str(trap_oid)),
+            NULL if decision.rule_id is None else str(decision.rule_id),
+            copy_text(decision.team),
+            decision.handling,
+            "t" if decision.is_dev else "f",
+            correlation_id,
+            times.batch_id,
+            copy_text(raw_payload(event)),
+            "pending" if forward else "none",
+            alert,
+        )
+    )
+
+
+def meta_alert_event(
+    *, correlation_id: str, hostname: str, count: int, window_seconds: int, window_start: str, now: str
+) -> dict[str, Any]:
+    """The event MUTT records for an unhandled-event flood of ``hostname``."""
+    return {
+        "correlation_id": correlation_id,
+        "hostname": hostname,
+        "message": (f"Unhandled event flood: {hostname} sent {count} events no rule matched within {window_seconds} s"),
+        "timestamp": now,
+        "source": "syslog",
+        "syslog_severity": None,
+        "trap_oid": None,
+        "meta_alert": "unhandled_flood",
+        "window_start": window_start,
+    }
