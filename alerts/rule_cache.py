@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 
 from django.conf import settings
 from django.db import transaction
@@ -20,6 +21,9 @@ from mutt_project import redis_keys
 from mutt_project.redis_client import get_redis
 
 log = logging.getLogger(__name__)
+
+# The clock the TTL is measured on; tests swap it instead of sleeping.
+clock: Callable[[], float] = time.monotonic
 
 _cached: RuleSet | None = None
 _cached_version: str | None = None
@@ -60,7 +64,7 @@ def _current_version() -> str | None:
 def ruleset_current() -> RuleSet:
     global _cached, _cached_version, _loaded_at
     version = _current_version()
-    now = time.monotonic()
+    now = clock()
     stale = now - _loaded_at > settings.RULE_CACHE_TTL
     if _cached is None or stale or (version is not None and version != _cached_version):
         _cached = _load_ruleset()

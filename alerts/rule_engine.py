@@ -29,6 +29,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import re2
 
@@ -94,7 +95,7 @@ def _usable(rule: RuleSpec) -> bool:
     if rule.match_type == CONTAINS:
         return bool(rule.match_string)
     if rule.match_type == REGEX:
-        return bool(rule.match_string) and regex_compile_error(rule.match_string) is None
+        return bool(rule.match_string) and regex_compile_error(rule.match_string or "") is None
     if rule.match_type == OID_PREFIX:
         return bool(rule.trap_oid)
     if rule.match_type == SEVERITY:
@@ -125,7 +126,7 @@ class RuleSet:
         self._oid_ranks: dict[str, list[int]] = {}  # prefix -> ranks, best first
         self._severity_best: list[int] = [_NO_RANK] * 8  # event severity -> best severity-rule rank
         self._needs_severity = [r.syslog_severity is not None for r in ordered]
-        self._regex = {}  # rank -> compiled pattern, for the reference implementation only
+        self._regex: dict[int, Any] = {}  # rank -> compiled pattern, for the reference implementation only
         self._build()
 
     @classmethod
@@ -138,7 +139,8 @@ class RuleSet:
         default_handling: str = "Log_only",
         default_team: str = "NETO",
     ) -> RuleSet:
-        usable, skipped = [], []
+        usable: list[RuleSpec] = []
+        skipped: list[RuleSpec] = []
         for rule in rules:
             (usable if _usable(rule) else skipped).append(rule)
         usable.sort(key=lambda r: (-r.priority, r.id))
@@ -158,15 +160,16 @@ class RuleSet:
         text_set = re2.Set.SearchSet(options)
         for rank, rule in enumerate(self._ordered):
             if rule.match_type in (CONTAINS, REGEX):
-                pattern = re2.escape(rule.match_string) if rule.match_type == CONTAINS else rule.match_string
+                text = rule.match_string or ""  # usable rules have one
+                pattern = re2.escape(text) if rule.match_type == CONTAINS else text
                 text_set.Add(pattern)
                 self._text_ranks.append(rank)
                 if rule.match_type == REGEX:
-                    self._regex[rank] = regex_compile(rule.match_string)
+                    self._regex[rank] = regex_compile(text)
             elif rule.match_type == OID_PREFIX:
-                self._oid_ranks.setdefault(rule.trap_oid, []).append(rank)
+                self._oid_ranks.setdefault(rule.trap_oid or "", []).append(rank)
             elif rule.match_type == SEVERITY:
-                for event_severity in range(rule.syslog_severity + 1):
+                for event_severity in range((rule.syslog_severity or 0) + 1):
                     self._severity_best[event_severity] = min(self._severity_best[event_severity], rank)
         if self._text_ranks:
             text_set.Compile()
@@ -231,7 +234,7 @@ class RuleSet:
             elif rule.match_type == REGEX:
                 hit = self._regex[rank].search(message) is not None
             elif rule.match_type == OID_PREFIX:
-                hit = oid_matches(rule.trap_oid, trap_oid)
+                hit = oid_matches(rule.trap_oid or "", trap_oid)
             else:
                 hit = True  # severity rule: its only condition is the one checked above
             if hit:

@@ -13,6 +13,11 @@ if ! command -v docker-compose >/dev/null 2>&1; then
   if [ "$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi
   $SUDO apt-get update -qq >/dev/null && $SUDO apt-get install -y -qq --no-install-recommends docker-compose >/dev/null
 fi
+# --- issue 8: lint (ruff check + format check) and mypy on the pure modules, before any test ---
+.venv/bin/ruff check --quiet .
+.venv/bin/ruff format --check --quiet .
+.venv/bin/mypy
+# --- end issue 8 ---
 bash scripts/services.sh start "$DATA" "${MUTT_TEST_PG_PORT:-55433}" "${MUTT_TEST_REDIS_PORT:-56380}"
 if [ "${MUTT_KEEP_SERVICES:-0}" != 1 ]; then
   trap 'bash scripts/services.sh stop "$DATA"' EXIT
