@@ -84,6 +84,7 @@ def main() -> None:
     from alerts.models import AlertOutbox
     from alerts.wakeup import WakeKind, wake
     from forwarding.moog_sink import make_server
+    from mutt_project import redis_keys
     from mutt_project.redis_client import get_redis
     from tests.forwarding.factories import outbox_rows
 
@@ -93,7 +94,7 @@ def main() -> None:
 
     AlertOutbox.objects.all().delete()
     redis = get_redis()
-    for key in redis.scan_iter("mutt:*"):
+    for key in redis.scan_iter(f"{redis_keys.PREFIX}:*"):
         redis.delete(key)
     log_path = ROOT / ".run" / "bench-forward-worker.log"
     log_path.parent.mkdir(exist_ok=True)

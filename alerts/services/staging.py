@@ -14,11 +14,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import orjson
 
-from forwarding.payload import Alert
+if TYPE_CHECKING:  # the contract is checked by mypy; at run time alerts imports nothing of forwarding
+    from forwarding.payload import Alert
 
 # Column order of every staged line; the committing module's SQL uses the same tuple.
 STAGE_COLUMNS = (
