@@ -12,14 +12,11 @@ each caller returns only once its row is committed, so a 202 still means
 from __future__ import annotations
 
 import copy
-import logging
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db import DatabaseError, connection
-
-log = logging.getLogger(__name__)
 
 # Column list spelt out: Django sets no database defaults, so status and
 # attempts are given here exactly as IngestBatch's field defaults.

@@ -79,6 +79,12 @@ def _count(pipe, pending: dict[int, int]) -> None:
 _notifier = _Notifier()
 
 
+def notifier_reset() -> None:
+    """A fresh notifier for this process (tests: no pending counts, no remembered Redis failure)."""
+    global _notifier
+    _notifier = _Notifier()
+
+
 def classifiers_wake_and_count(*, events: int, at: float) -> None:
     """``events`` were committed at epoch time ``at``: wake the classifiers and count them."""
     _notifier.accepted(events, int(at))

@@ -52,11 +52,14 @@ def free_port() -> int:
 
 
 def module_singletons_reset() -> None:
-    """Forget every per-process cache: the Redis client, the compiled rule set, the staging-table marker."""
+    """Forget every per-process cache: the Redis client, the compiled rule set, the staging-table marker,
+    the ingest notifier's pending counts and remembered Redis failure."""
     from alerts.rule_cache import ruleset_forget  # needs the apps loaded
     from alerts.services.committing import stage_forget
+    from ingest.notifier import notifier_reset
 
     reset_redis()
+    notifier_reset()
     ruleset_forget()
     stage_forget()
 
