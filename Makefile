@@ -48,3 +48,8 @@ stop:
 clean: stop
 	bash scripts/services.sh stop .run/test
 	rm -rf .run
+
+# --- issue 8: bytes per audit row, raw_payload before/after (needs services.env sourced and a migrated database) ---
+.PHONY: bench-storage
+bench-storage: venv
+	$(VENV)/bin/python bench/storage.py $(BENCH_ARGS)
