@@ -2,10 +2,31 @@
 
 from __future__ import annotations
 
+from datetime import UTC
+
 import django_filters
+from django.core.exceptions import ValidationError
+from django_filters.fields import IsoDateTimeField
 
 from alerts.choices import AuditOperation, MatchTypeChoices
 from alerts.models import AlertRule, ConfigAuditLog, DevelopmentHost, DeviceTeam
+
+
+class UtcIsoDateTimeField(IsoDateTimeField):
+    """ISO 8601, converted to UTC here: PostgreSQL refuses offsets beyond ±15:59 (a 500 otherwise)."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if value is None:
+            return None
+        try:
+            return value.astimezone(UTC)
+        except OverflowError:
+            raise ValidationError("Date out of range.", code="invalid") from None
+
+
+class UtcIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
+    field_class = UtcIsoDateTimeField
 
 
 class AlertRuleFilterSet(django_filters.FilterSet):
@@ -50,8 +71,8 @@ class ConfigAuditLogFilterSet(django_filters.FilterSet):
     operation = django_filters.ChoiceFilter(choices=AuditOperation.choices)
     changed_by = django_filters.CharFilter(max_length=150)
     record_id = django_filters.NumberFilter(min_value=-(2**63), max_value=2**63 - 1)
-    start_date = django_filters.IsoDateTimeFilter(field_name="changed_at", lookup_expr="gte", label="ISO 8601")
-    end_date = django_filters.IsoDateTimeFilter(field_name="changed_at", lookup_expr="lte", label="ISO 8601")
+    start_date = UtcIsoDateTimeFilter(field_name="changed_at", lookup_expr="gte", label="ISO 8601")
+    end_date = UtcIsoDateTimeFilter(field_name="changed_at", lookup_expr="lte", label="ISO 8601")
 
     class Meta:
         model = ConfigAuditLog

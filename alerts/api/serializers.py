@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC
+
 from django.conf import settings
 from django.utils import timezone
 from rest_framework import serializers
@@ -124,8 +126,13 @@ class EventQuerySerializer(serializers.Serializer):
     team = serializers.CharField(required=False, max_length=64)
     forward_status = serializers.ChoiceField(required=False, choices=ForwardStatus.choices)
     source = serializers.ChoiceField(required=False, choices=SourceChoices.choices)
-    since = serializers.DateTimeField(required=False, help_text="ISO 8601; default: until minus one hour.")
-    until = serializers.DateTimeField(required=False, help_text="ISO 8601, exclusive; default: now.")
+    # In UTC: PostgreSQL refuses offsets beyond ±15:59; DRF answers 400 when the conversion overflows.
+    since = serializers.DateTimeField(
+        required=False, default_timezone=UTC, help_text="ISO 8601; default: until minus one hour."
+    )
+    until = serializers.DateTimeField(
+        required=False, default_timezone=UTC, help_text="ISO 8601, exclusive; default: now."
+    )
     q = serializers.CharField(required=False, max_length=200, help_text="Substring of the message.")
     cursor = serializers.CharField(required=False, max_length=200, help_text="next_cursor of the previous page.")
     limit = serializers.IntegerField(required=False, min_value=1, max_value=1000, default=100)

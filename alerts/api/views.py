@@ -105,10 +105,9 @@ class AuditedConfigViewSet(StrictQueryParamsMixin, viewsets.ModelViewSet):
         reasons.is_valid(raise_exception=True)
         reason = reasons.validated_data.get("reason") or request.query_params.get("reason", "")
         record_id = instance.pk
-        instance = self.service_delete(instance=instance, change=_change(request, reason[:500]))
-        body = {"id": record_id, "message": f"{self.label} deleted"}
-        if instance is not None:
-            body[self.noun] = self.get_serializer(instance).data
+        # Soft deletes answer with the row as it now is; hard deletes with its last values.
+        instance = self.service_delete(instance=instance, change=_change(request, reason[:500])) or instance
+        body = {"id": record_id, "message": f"{self.label} deleted", self.noun: self.get_serializer(instance).data}
         return Response(body)
 
 
