@@ -19,4 +19,5 @@ urlpatterns += [
     path("api/schema/", SpectacularAPIView.as_view(permission_classes=[]), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema", permission_classes=[]), name="api-docs"),
 ]
+handler404 = "alerts.api.errors.not_found"  # JSON under /api/ (DEBUG off)
 # --- end issue 9 ---------------------------------------------------------------

@@ -77,3 +77,13 @@ def json_error(status_code: int, message: str, **headers) -> Response:
     for name, value in headers.items():
         response[name] = value
     return response
+
+
+def not_found(request, exception=None):
+    """Django's 404 handler: JSON for paths under /api/, the usual page elsewhere (used when DEBUG is off)."""
+    from django.http import JsonResponse
+    from django.views.defaults import page_not_found
+
+    if request.path.startswith("/api/"):
+        return JsonResponse(error_body(404, "No such endpoint."), status=404)
+    return page_not_found(request, exception)

@@ -100,3 +100,7 @@ class AuditLogPagination(EnvelopePagination):
     default_limit = 50
     max_limit = 500
     with_total = False
+
+
+class ApiKeyPagination(EnvelopePagination):
+    results_key = "api_keys"

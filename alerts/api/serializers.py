@@ -10,7 +10,7 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from alerts.choices import AuditOperation, ForwardStatus, HandlingChoices, SourceChoices
-from alerts.models import AlertRule, ConfigAuditLog, DevelopmentHost, DeviceTeam
+from alerts.models import AlertRule, ApiKey, ConfigAuditLog, DevelopmentHost, DeviceTeam
 
 _HANDLING_HELP = "One of " + ", ".join(HandlingChoices.values) + " (Ignore is accepted as Suppress)."
 
@@ -211,3 +211,31 @@ class EventTraceSerializer(serializers.Serializer):
     rule = AlertRuleSerializer(allow_null=True, read_only=True)
     forwarding = ForwardingSerializer()
     dead_letters = TraceDeadLetterSerializer(many=True)
+
+
+# --------------------------------------------------------------------------- API keys (admin scope)
+
+
+class ApiKeySerializer(serializers.ModelSerializer):
+    """A key as listed: never the key or its hash; ``prefix`` (the key's first 8 characters) names it."""
+
+    reason = ReasonField()
+
+    class Meta:
+        model = ApiKey
+        fields = ["prefix", "name", "scope", "created", "expiry_date", "revoked", "reason"]
+        read_only_fields = ["prefix", "created", "expiry_date", "revoked"]
+        extra_kwargs = {"name": {"required": True, "allow_blank": False}}
+
+
+class ApiKeyCreatedSerializer(serializers.Serializer):
+    prefix = serializers.CharField()
+    message = serializers.CharField()
+    key = serializers.CharField(help_text="The key itself: shown this once, only its hash is stored.")
+    api_key = ApiKeySerializer()
+
+
+class ApiKeyRevokedSerializer(serializers.Serializer):
+    prefix = serializers.CharField()
+    message = serializers.CharField()
+    api_key = ApiKeySerializer()

@@ -10,6 +10,7 @@ router.register("rules", views.AlertRuleViewSet, basename="rule")
 router.register("dev-hosts", views.DevelopmentHostViewSet, basename="dev-host")
 router.register("teams", views.DeviceTeamViewSet, basename="team")
 router.register("audit-logs", views.ConfigAuditLogViewSet, basename="audit-log")
+router.register("api-keys", views.ApiKeyViewSet, basename="api-key")
 
 v1 = SimpleRouter(trailing_slash=False)
 v1.register("dev-hosts", views.DevelopmentHostViewSet, basename="v1-dev-host")

@@ -13,8 +13,10 @@ from rest_framework.views import APIView
 from alerts import selectors
 from alerts.api import filtersets, pagination
 from alerts.api import serializers as s
-from alerts.api.permissions import request_actor
-from alerts.models import AlertRule, ConfigAuditLog, DevelopmentHost, DeviceTeam
+from alerts.api.errors import Conflict
+from alerts.api.permissions import HasAdminScope, request_actor
+from alerts.models import AlertRule, ApiKey, ConfigAuditLog, DevelopmentHost, DeviceTeam
+from alerts.services.api_keys import api_key_create, api_key_revoke
 from alerts.services.config import (
     ConfigChange,
     dev_host_create,
@@ -259,3 +261,58 @@ class EventTraceView(APIView):
                 status=status.HTTP_404_NOT_FOUND,
             )
         return Response(s.EventTraceSerializer(trace).data)
+
+
+# --------------------------------------------------------------------------- API keys
+
+
+@extend_schema_view(
+    create=extend_schema(responses={201: s.ApiKeyCreatedSerializer}),
+    destroy=extend_schema(
+        responses={200: s.ApiKeyRevokedSerializer}, parameters=[_REASON_PARAM], description="Revokes the key for good."
+    ),
+)
+class ApiKeyViewSet(
+    StrictQueryParamsMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Operator API keys (admin scope only): list, make (the key is in the answer, once), revoke."""
+
+    queryset = ApiKey.objects.all().order_by("-created")
+    serializer_class = s.ApiKeySerializer
+    permission_classes = [HasAdminScope]
+    pagination_class = pagination.ApiKeyPagination
+    lookup_field = "prefix"
+    lookup_value_regex = "[^/]+"
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        api_key, key = api_key_create(
+            name=data["name"],
+            scope=data.get("scope", "read"),
+            changed_by=request_actor(request),
+            reason=data.get("reason", ""),
+        )
+        body = {
+            "prefix": api_key.prefix,
+            "message": "API key created",
+            "key": key,
+            "api_key": self.get_serializer(api_key).data,
+        }
+        return Response(body, status=status.HTTP_201_CREATED)
+
+    def destroy(self, request, *args, **kwargs):
+        api_key = self.get_object()
+        if api_key.revoked:
+            raise Conflict("This API key is already revoked.")
+        reason = request.query_params.get("reason", "")[:500]
+        api_key = api_key_revoke(api_key=api_key, changed_by=request_actor(request), reason=reason)
+        return Response(
+            {"prefix": api_key.prefix, "message": "API key revoked", "api_key": self.get_serializer(api_key).data}
+        )

@@ -1,15 +1,51 @@
-"""Operator API keys: made here (admin, management command, `make run`), shown once, stored hashed."""
+"""Operator API keys: made here (admin, management command, `make run`, the API), shown once, stored hashed.
+
+Creating and revoking a key through the API is audited in ``config_audit_log``
+(table ``api_keys``; the record is named by the key's public prefix).
+"""
 
 from __future__ import annotations
 
-from alerts.choices import ApiKeyScope
-from alerts.models import ApiKey
+from django.db import transaction
+
+from alerts.choices import ApiKeyScope, AuditOperation
+from alerts.models import ApiKey, ConfigAuditLog
 
 
-def api_key_create(*, name: str, scope: str) -> tuple[ApiKey, str]:
+def _public(api_key: ApiKey) -> dict:
+    return {"prefix": api_key.prefix, "name": api_key.name, "scope": api_key.scope, "revoked": api_key.revoked}
+
+
+def api_key_create(*, name: str, scope: str, changed_by: str | None = None, reason: str = "") -> tuple[ApiKey, str]:
     """A new key with one scope; returns the row and the key itself (the only time it is visible)."""
     if scope not in ApiKeyScope.values:
         raise ValueError(f"scope must be one of {', '.join(ApiKeyScope.values)}")
-    api_key = ApiKey(name=name, scope=scope)
-    api_key.full_clean(exclude=["id", "prefix", "hashed_key"])
-    return ApiKey.objects.create_key(name=name, scope=scope)
+    ApiKey(name=name, scope=scope).full_clean(exclude=["id", "prefix", "hashed_key"])
+    with transaction.atomic():
+        api_key, key = ApiKey.objects.create_key(name=name, scope=scope)
+        if changed_by is not None:
+            ConfigAuditLog.objects.create(
+                changed_by=changed_by,
+                operation=AuditOperation.CREATE,
+                table_name=ApiKey._meta.db_table,
+                new_values=_public(api_key),
+                reason=reason,
+            )
+    return api_key, key
+
+
+def api_key_revoke(*, api_key: ApiKey, changed_by: str, reason: str = "") -> ApiKey:
+    """Revoke for good (the library refuses to un-revoke); audited."""
+    with transaction.atomic():
+        old = _public(api_key)
+        api_key.revoked = True
+        api_key.save(update_fields=["revoked"])
+        ConfigAuditLog.objects.create(
+            changed_by=changed_by,
+            operation=AuditOperation.DELETE,
+            table_name=ApiKey._meta.db_table,
+            old_values=old,
+            new_values=_public(api_key),
+            reason=reason,
+        )
+    return api_key

@@ -7,7 +7,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from rest_framework.test import APIClient
 
-from alerts.models import AlertRule, ApiKey
+from alerts.models import AlertRule, ApiKey, ConfigAuditLog
 from tests.api.conftest import RULE
 
 pytestmark = pytest.mark.django_db
@@ -104,3 +104,32 @@ def test_schema_and_swagger_ui_are_served_without_a_cdn(anonymous):
     html = page.content.decode()
     assert page.status_code == 200 and "swagger-ui" in html
     assert "cdn" not in html.lower() and "/static/drf_spectacular_sidecar/" in html
+
+
+def test_admin_key_manages_keys_and_a_write_key_may_not(make_client, writer):
+    admin = make_client("admin", "ops-admin")
+    assert writer.get("/api/v2/api-keys").status_code == 403
+
+    created = admin.post(
+        "/api/v2/api-keys", {"name": "grafana", "scope": "read", "reason": "dashboards"}, format="json"
+    )
+    assert created.status_code == 201
+    new_key, prefix = created.json()["key"], created.json()["prefix"]
+    assert new_key.startswith(prefix) and created.json()["api_key"]["scope"] == "read"
+    listed = admin.get("/api/v2/api-keys").json()["api_keys"]
+    assert {k["name"] for k in listed} == {"ops-admin", "ci-pipeline", "grafana"}
+    assert all("key" not in k and "hashed_key" not in k for k in listed)
+
+    grafana = APIClient()
+    grafana.credentials(HTTP_X_API_KEY=new_key)
+    assert grafana.get("/api/v2/rules").status_code == 200
+
+    assert admin.delete(f"/api/v2/api-keys/{prefix}?reason=leaked").status_code == 200
+    assert grafana.get("/api/v2/rules").status_code == 401
+    assert admin.delete(f"/api/v2/api-keys/{prefix}").status_code == 409
+    audit = list(
+        ConfigAuditLog.objects.filter(table_name="api_keys")
+        .order_by("id")
+        .values_list("operation", "changed_by", "reason")
+    )
+    assert audit == [("CREATE", "ops-admin", "dashboards"), ("DELETE", "ops-admin", "leaked")]

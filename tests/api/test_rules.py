@@ -150,3 +150,9 @@ def test_list_of_many_rules_pages(reader):
     last = reader.get("/api/v2/rules?offset=100").json()
     assert (len(first["rules"]), len(last["rules"]), first["total"]) == (100, 50, 150)
     assert {r["id"] for r in first["rules"]}.isdisjoint({r["id"] for r in last["rules"]})
+
+
+def test_unknown_api_path_is_404_json_in_production_mode(writer, settings):
+    settings.DEBUG = False
+    response = writer.get("/api/v2/no-such-thing")
+    assert response.status_code == 404 and response.json()["error"] == "Not found"

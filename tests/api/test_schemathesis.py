@@ -43,6 +43,7 @@ def web_server(django_db_setup, tmp_path_factory):
         "LOG_LEVEL": "WARNING",
         "API_THROTTLE_RATE": "1000000/min",
         "DB_CONN_MAX_AGE": "0",
+        "DJANGO_DEBUG": "0",  # as in production: Django's own 404s under /api/ are JSON too
     }
     log = log_path.open("w")
     proc = subprocess.Popen(
@@ -82,8 +83,8 @@ def web_server(django_db_setup, tmp_path_factory):
 
 @pytest.fixture
 def fuzz_key(transactional_db) -> str:
-    """A write key, committed so the server process sees it (the tables are flushed after the test)."""
-    return api_key_create(name="schemathesis", scope="write")[1]
+    """An admin key (every endpoint reachable), committed so the server process sees it (tables flushed after)."""
+    return api_key_create(name="schemathesis", scope="admin")[1]
 
 
 def test_api_answers_match_the_published_schema(web_server, fuzz_key):
