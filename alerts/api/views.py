@@ -98,6 +98,8 @@ class AuditedConfigViewSet(StrictQueryParamsMixin, viewsets.ModelViewSet):
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         reason = data.pop("reason", "")
+        if not data:
+            raise serializers.ValidationError({"non_field_errors": ["No fields to update."]})
         instance = self.service_update(instance=instance, data=data, change=_change(request, reason))
         return self._answer(instance, "updated")
 

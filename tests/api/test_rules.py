@@ -156,3 +156,10 @@ def test_unknown_api_path_is_404_json_in_production_mode(writer, settings):
     settings.DEBUG = False
     response = writer.get("/api/v2/no-such-thing")
     assert response.status_code == 404 and response.json()["error"] == "Not found"
+
+
+def test_update_with_no_fields_is_400_and_writes_nothing(writer):
+    rule = make_rule()
+    response = writer.patch(f"/api/v2/rules/{rule.pk}", {"reason": "nothing"}, format="json")
+    assert response.status_code == 400 and response.json()["detail"]["non_field_errors"] == ["No fields to update."]
+    assert not ConfigAuditLog.objects.filter(operation="UPDATE").exists()
