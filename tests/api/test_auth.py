@@ -133,3 +133,18 @@ def test_admin_key_manages_keys_and_a_write_key_may_not(make_client, writer):
         .values_list("operation", "changed_by", "reason")
     )
     assert audit == [("CREATE", "ops-admin", "dashboards"), ("DELETE", "ops-admin", "leaked")]
+
+
+def test_admin_makes_a_scoped_key_and_shows_it_once(client):
+    client.force_login(get_user_model().objects.create_superuser("root", "root@localhost", "pw-123456"))
+
+    response = client.post("/admin/alerts/apikey/add/", {"name": "nagios", "scope": "read"}, follow=True)
+
+    assert response.status_code == 200
+    shown = [str(m) for m in response.context["messages"] if "nagios" in str(m)]
+    key = shown[0].split("is: ")[1].split(". ")[0]
+    api = APIClient()
+    api.credentials(HTTP_X_API_KEY=key)
+    assert api.get("/api/v2/rules").status_code == 200
+    assert api.post("/api/v2/rules", RULE, format="json").status_code == 403
+    assert ApiKey.objects.get(name="nagios").scope == "read"
