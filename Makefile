@@ -48,3 +48,9 @@ stop:
 clean: stop
 	bash scripts/services.sh stop .run/test
 	rm -rf .run
+
+# --- issue 9: operator API on 10M audit rows (needs services.env sourced; builds its own database once, ~5 min)
+.PHONY: bench-api
+bench-api: venv
+	$(VENV)/bin/python bench/api.py $(BENCH_ARGS)
+# --- end issue 9
