@@ -53,3 +53,8 @@ clean: stop
 .PHONY: bench-storage
 bench-storage: venv
 	$(VENV)/bin/python bench/storage.py $(BENCH_ARGS)
+# --- issue 9: operator API on 10M audit rows (needs services.env sourced; builds its own database once, ~5 min)
+.PHONY: bench-api
+bench-api: venv
+	$(VENV)/bin/python bench/api.py $(BENCH_ARGS)
+# --- end issue 9

@@ -56,3 +56,11 @@ class AuditOperation(models.TextChoices):
     CREATE = "CREATE", "Create"
     UPDATE = "UPDATE", "Update"
     DELETE = "DELETE", "Delete"
+
+
+class ApiKeyScope(models.TextChoices):
+    """What an operator API key may do: read (GET only), write (configuration and dead letters), admin (all)."""
+
+    READ = "read", "Read"
+    WRITE = "write", "Write"
+    ADMIN = "admin", "Admin"

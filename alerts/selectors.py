@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from alerts.models import AlertRule, DevelopmentHost, DeviceTeam
+import base64
+import binascii
+import json
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import Q, QuerySet
+
+from alerts.models import AlertOutbox, AlertRule, DeadLetter, DevelopmentHost, DeviceTeam, EventAuditLog
 from alerts.rule_engine import RuleSpec
 
 
@@ -39,3 +49,164 @@ def dev_hosts_list() -> list[str]:
 
 def device_teams_map() -> dict[str, str]:
     return dict(DeviceTeam.objects.values_list("hostname", "team_assignment"))
+
+
+# ---------------------------------------------------------------------------
+# Event audit search and one event's trace (REST API, admin)
+# ---------------------------------------------------------------------------
+
+EVENT_LIST_FIELDS = (
+    "id",
+    "correlation_id",
+    "received_at",
+    "event_timestamp",
+    "processed_at",
+    "hostname",
+    "message",
+    "source",
+    "syslog_severity",
+    "trap_oid",
+    "rule_id",
+    "team_assignment",
+    "handling",
+    "is_dev",
+    "forward_status",
+    "forwarded_at",
+)
+
+
+@dataclass(frozen=True)
+class EventCursor:
+    """Keyset position: the last row of a page, newest first (received_at, id)."""
+
+    received_at: datetime
+    id: int
+
+    def encode(self) -> str:
+        raw = f"{self.received_at.isoformat()}|{self.id}".encode()
+        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+    @classmethod
+    def decode(cls, token: str) -> EventCursor:
+        """Raises ValueError on anything that is not a cursor this API handed out."""
+        try:
+            raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
+            stamp, _, ident = raw.partition("|")
+            received_at = datetime.fromisoformat(stamp)
+            if received_at.tzinfo is None:
+                raise ValueError("naive")
+            return cls(received_at=received_at, id=int(ident))
+        except (ValueError, UnicodeDecodeError, binascii.Error) as exc:
+            raise ValueError("invalid cursor") from exc
+
+
+@dataclass(frozen=True)
+class EventFilters:
+    """What to look for; ``since``/``until`` bound the partitions PostgreSQL reads."""
+
+    since: datetime
+    until: datetime
+    hostname: str | None = None
+    rule_id: int | None = None
+    handling: str | None = None
+    team: str | None = None
+    forward_status: str | None = None
+    source: str | None = None
+    q: str | None = None
+
+
+@dataclass(frozen=True)
+class EventPage:
+    events: list[dict]
+    next_cursor: str | None
+    total_estimate: int
+
+
+def _hostname_filter(pattern: str) -> Q:
+    pattern = pattern.strip().lower()
+    if "*" not in pattern:
+        return Q(hostname=pattern)
+    parts = pattern.split("*")
+    if len(parts) == 2 and parts[1] == "":
+        return Q(hostname__startswith=parts[0])
+    return Q(hostname__regex="^" + ".*".join(re.escape(p) for p in parts) + "$")
+
+
+def events_queryset(filters: EventFilters) -> QuerySet:
+    """Event audit rows matching ``filters``, newest first; always bounded to the time window."""
+    qs = EventAuditLog.objects.filter(received_at__gte=filters.since, received_at__lt=filters.until)
+    if filters.hostname:
+        qs = qs.filter(_hostname_filter(filters.hostname))
+    if filters.rule_id is not None:
+        qs = qs.filter(rule_id=filters.rule_id)
+    for field, value in (
+        ("handling", filters.handling),
+        ("team_assignment", filters.team),
+        ("forward_status", filters.forward_status),
+        ("source", filters.source),
+    ):
+        if value:
+            qs = qs.filter(**{field: value})
+    if filters.q:
+        qs = qs.filter(message__icontains=filters.q)
+    return qs.order_by("-received_at", "-id")
+
+
+def queryset_estimated_count(qs: QuerySet) -> int:
+    """The planner's row estimate for ``qs``: costs a plan, never a scan (no COUNT(*) over the audit trail)."""
+    plan = json.loads(qs.order_by().explain(format="json"))
+    return int(plan[0]["Plan"]["Plan Rows"])
+
+
+def events_search(*, filters: EventFilters, limit: int, cursor: EventCursor | None = None) -> EventPage:
+    """One page of the event audit trail, newest first, keyset-paginated (no OFFSET, no COUNT)."""
+    qs = events_queryset(filters)
+    page_qs = qs
+    if cursor is not None:
+        page_qs = qs.filter(Q(received_at__lt=cursor.received_at) | Q(received_at=cursor.received_at, id__lt=cursor.id))
+    rows = list(page_qs.values(*EVENT_LIST_FIELDS)[: limit + 1])
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        next_cursor = EventCursor(received_at=rows[-1]["received_at"], id=rows[-1]["id"]).encode()
+    return EventPage(events=rows, next_cursor=next_cursor, total_estimate=queryset_estimated_count(qs))
+
+
+def event_trace(correlation_id: uuid.UUID) -> dict | None:
+    """What happened to one event: its audit row, the matched rule, the forwarding outcome, any dead letter.
+
+    None when MUTT knows nothing of the id (not classified yet, or never received).
+    """
+    audit = (
+        EventAuditLog.objects.filter(correlation_id=correlation_id)
+        .order_by("-received_at")
+        .values(*EVENT_LIST_FIELDS, "raw_payload", "batch_id")
+        .first()
+    )
+    outbox = (
+        AlertOutbox.objects.filter(correlation_id=correlation_id)
+        .values("id", "attempts", "next_attempt_at", "last_error", "created_at")
+        .first()
+    )
+    letters = list(
+        DeadLetter.objects.filter(correlation_id=correlation_id).values(
+            "id", "stage", "status", "attempts", "response_status", "last_error", "next_attempt_at", "created_at"
+        )
+    )
+    if audit is None and outbox is None and not letters:
+        return None
+    rule = None
+    if audit and audit["rule_id"] is not None:
+        rule = AlertRule.objects.filter(pk=audit["rule_id"]).first()
+    forward_status = audit["forward_status"] if audit else None
+    return {
+        "correlation_id": correlation_id,
+        "event": audit,
+        "rule": rule,
+        "forwarding": {
+            "status": forward_status,
+            "forwarded_at": audit["forwarded_at"] if audit else None,
+            "outbox": outbox,
+        },
+        "dead_letters": letters,
+    }

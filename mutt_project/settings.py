@@ -197,14 +197,37 @@ BATCH_RETENTION_HOURS = env_int("BATCH_RETENTION_HOURS", 24, minimum=1)
 # =============================================================================
 # Web, API, static files
 # =============================================================================
+# --- issue 9: operator REST API (docs/api.md) -------------------------------
+INSTALLED_APPS += ["rest_framework_api_key", "django_filters", "drf_spectacular_sidecar"]
 REST_FRAMEWORK = {
+    # API key first: its WWW-Authenticate makes "no credentials" a 401, not a 403.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
+        "alerts.api.authentication.ApiKeyAuthentication",
+        "rest_framework.authentication.SessionAuthentication",  # the browser, with CSRF on writes
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Scope implied by the method: GET needs read, anything else write (alerts/api/permissions.py).
+    "DEFAULT_PERMISSION_CLASSES": ["alerts.api.permissions.HasScopeForMethod"],
+    "DEFAULT_SCHEMA_CLASS": "alerts.api.schema.MuttAutoSchema",
+    "DEFAULT_PARSER_CLASSES": ["alerts.api.parsers.SizeLimitedJSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_THROTTLE_CLASSES": ["alerts.api.throttling.ApiClientRateThrottle"],
+    "EXCEPTION_HANDLER": "alerts.api.errors.api_exception_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
-SPECTACULAR_SETTINGS = {"TITLE": "MUTT API", "VERSION": "2.0.0"}
+API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", 64 * 1024, minimum=1024)
+API_THROTTLE_RATE = env_str("API_THROTTLE_RATE", "1200/min")  # per key / user / address, per web process
+API_EVENTS_DEFAULT_WINDOW_SECONDS = env_int("API_EVENTS_DEFAULT_WINDOW_SECONDS", 3600, minimum=60)
+SPECTACULAR_SETTINGS = {
+    "TITLE": "MUTT API",
+    "VERSION": "2.0.0",
+    "DESCRIPTION": "Operator REST API: rules, development hosts, device teams, audit trails, events, dead letters.",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",  # vendored by drf-spectacular-sidecar: no CDN
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+}
+# --- end issue 9 --------------------------------------------------------------
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / ".run" / "static"
 WHITENOISE_AUTOREFRESH = DEBUG  # serve app static files without collectstatic in development

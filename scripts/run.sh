@@ -72,6 +72,23 @@ if not U.objects.filter(username='admin').exists():
     print('admin user created')
 "
 
+# --- issue 9: an operator API key (write scope), made on first run; only its hash is in the database.
+if [ -s "$RUN/api_key.env" ] && ! (source "$RUN/api_key.env"; .venv/bin/python manage.py shell -v 0 -c "
+import os, sys
+from alerts.models import ApiKey
+sys.exit(0 if ApiKey.objects.is_valid(os.environ['MUTT_API_KEY']) else 1)"); then
+  rm -f "$RUN/api_key.env"  # the database was reset: make a new key
+fi
+if [ ! -s "$RUN/api_key.env" ]; then
+  key=$(.venv/bin/python manage.py create_api_key --name make-run --scope write 2>/dev/null | tail -n 1)
+  (umask 077; printf "export MUTT_API_KEY='%s'\n" "$key" > "$RUN/api_key.env")
+fi
+cat "$RUN/api_key.env" >> "$RUN/env"
+# shellcheck disable=SC1091
+source "$RUN/api_key.env"
+echo "  api         http://127.0.0.1:$MUTT_WEB_PORT/api/v2/  (X-API-Key: \$MUTT_API_KEY, write scope; docs /api/docs/)"
+# --- end issue 9
+
 # Every process writes its metrics here; /metrics on ingest and web
 # aggregates them (prometheus_client multiprocess mode).
 export PROMETHEUS_MULTIPROC_DIR=$PWD/$RUN/prometheus

@@ -1,3 +1,4 @@
+from alerts.models.api_keys import ApiKey
 from alerts.models.audit import ConfigAuditLog
 from alerts.models.pipeline import AlertOutbox, DeadLetter, EventAuditLog, IngestBatch
 from alerts.models.rules import AlertRule, DevelopmentHost, DeviceTeam
@@ -5,6 +6,7 @@ from alerts.models.rules import AlertRule, DevelopmentHost, DeviceTeam
 __all__ = [
     "AlertOutbox",
     "AlertRule",
+    "ApiKey",
     "ConfigAuditLog",
     "DeadLetter",
     "DevelopmentHost",

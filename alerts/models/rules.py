@@ -92,6 +92,13 @@ class AlertRule(models.Model):
         what = self.match_string or self.trap_oid or f"severity<={self.syslog_severity}"
         return f"#{self.pk} [{self.priority}] {self.match_type}: {what}"
 
+    def clean_fields(self, exclude=None) -> None:
+        # Aliases ("Ignore") are mapped before the choices are checked, so they are accepted everywhere.
+        for field in ("prod_handling", "dev_handling"):
+            value = getattr(self, field)
+            setattr(self, field, HANDLING_ALIASES.get(value, value))
+        super().clean_fields(exclude=exclude)
+
     def clean(self) -> None:
         for field in ("match_string", "trap_oid"):
             if getattr(self, field) == "":

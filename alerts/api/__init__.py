@@ -1,0 +1,1 @@
+"""The operator REST API for the alerts domain (docs/api.md)."""

@@ -1,0 +1,28 @@
+"""JSON request bodies, refused with 413 above ``API_MAX_BODY_BYTES``.
+
+DRF reads the WSGI stream directly, so Django's ``DATA_UPLOAD_MAX_MEMORY_SIZE``
+never sees API bodies: the limit is enforced here, on the declared length and
+again on the bytes actually read.
+"""
+
+from __future__ import annotations
+
+import io
+
+from django.conf import settings
+from rest_framework.parsers import JSONParser
+
+from alerts.api.errors import PayloadTooLarge
+
+
+class SizeLimitedJSONParser(JSONParser):
+    def parse(self, stream, media_type=None, parser_context=None):
+        limit = settings.API_MAX_BODY_BYTES
+        request = (parser_context or {}).get("request")
+        declared = request.META.get("CONTENT_LENGTH") if request is not None else None
+        if declared and declared.isdigit() and int(declared) > limit:
+            raise PayloadTooLarge(f"Request body exceeds {limit} bytes.")
+        body = stream.read(limit + 1) if stream is not None else b""
+        if len(body) > limit:
+            raise PayloadTooLarge(f"Request body exceeds {limit} bytes.")
+        return super().parse(io.BytesIO(body), media_type, parser_context)

@@ -1,0 +1,24 @@
+"""API routes for the alerts domain: /api/v2/..., and the v2.3 paths /api/v1/dev-hosts and /api/v1/teams."""
+
+from django.urls import include, path
+from rest_framework.routers import SimpleRouter
+
+from alerts.api import schema, views  # noqa: F401  (schema: registers the API key scheme for OpenAPI)
+
+router = SimpleRouter(trailing_slash=False)
+router.register("rules", views.AlertRuleViewSet, basename="rule")
+router.register("dev-hosts", views.DevelopmentHostViewSet, basename="dev-host")
+router.register("teams", views.DeviceTeamViewSet, basename="team")
+router.register("audit-logs", views.ConfigAuditLogViewSet, basename="audit-log")
+router.register("api-keys", views.ApiKeyViewSet, basename="api-key")
+
+v1 = SimpleRouter(trailing_slash=False)
+v1.register("dev-hosts", views.DevelopmentHostViewSet, basename="v1-dev-host")
+v1.register("teams", views.DeviceTeamViewSet, basename="v1-team")
+
+urlpatterns = [
+    path("api/v2/events", views.EventListView.as_view(), name="event-list"),
+    path("api/v2/events/<uuid:correlation_id>", views.EventTraceView.as_view(), name="event-trace"),
+    path("api/v2/", include(router.urls)),
+    path("api/v1/", include(v1.urls)),
+]

@@ -1,0 +1,1 @@
+"""Operator API for dead letters: list, replay, discard (the admin's actions, over HTTP)."""

@@ -1,0 +1,9 @@
+from django.urls import include, path
+from rest_framework.routers import SimpleRouter
+
+from remediation.api.views import DeadLetterViewSet
+
+router = SimpleRouter(trailing_slash=False)
+router.register("dead-letters", DeadLetterViewSet, basename="dead-letter")
+
+urlpatterns = [path("api/v2/", include(router.urls))]
