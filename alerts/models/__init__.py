@@ -1,5 +1,6 @@
 from alerts.models.audit import ConfigAuditLog
 from alerts.models.pipeline import AlertOutbox, DeadLetter, EventAuditLog, IngestBatch
+from alerts.models.rule_lab import RuleBacktest, RuleHealth  # rule lab (issue 10)
 from alerts.models.rules import AlertRule, DevelopmentHost, DeviceTeam
 
 __all__ = [
@@ -11,4 +12,6 @@ __all__ = [
     "DeviceTeam",
     "EventAuditLog",
     "IngestBatch",
+    "RuleBacktest",  # rule lab (issue 10)
+    "RuleHealth",  # rule lab (issue 10)
 ]
