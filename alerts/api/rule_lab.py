@@ -1,0 +1,161 @@
+"""Rule lab API: explain sample events, backtest a draft change, rule health (all read-only).
+
+Thin views over ``alerts.services.rule_lab`` / ``rule_backtest`` and
+``alerts.selectors_rule_lab``; every error is a JSON body with its status.
+"""
+
+from __future__ import annotations
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.authentication import SessionAuthentication
+from rest_framework.exceptions import ParseError
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from alerts.models.rule_lab import RuleBacktest
+from alerts.selectors_rule_lab import HEALTH_ORDERINGS, rule_health_list
+from alerts.services.rule_backtest import (
+    BacktestConflict,
+    BacktestWindowInvalid,
+    backtest_cancel,
+    backtest_start,
+    backtests_expire,
+)
+from alerts.services.rule_lab import MAX_SAMPLE_EVENTS, DraftInvalid, events_explain, ruleset_with_drafts
+
+# A thousand events of 64 KiB would be 64 MiB: far more than a sample needs.
+MAX_BODY_BYTES = 8 * 1024 * 1024
+
+
+class _RuleLabView(APIView):
+    # Session authentication for now; the API-key scopes are applied where the API keys live.
+    authentication_classes = [SessionAuthentication]
+    permission_classes = [IsAuthenticated]
+
+    def _body(self, request) -> dict:
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if length > MAX_BODY_BYTES:
+            raise _TooLarge(f"body larger than {MAX_BODY_BYTES} bytes")
+        data = request.data
+        if not isinstance(data, dict):
+            raise ParseError("body must be a JSON object")
+        return data
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def _too_large(message: str) -> Response:
+    return Response({"detail": message}, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
+
+
+def _draft_refused(exc: DraftInvalid) -> Response:
+    return Response({"detail": "draft rules refused", "rules": exc.messages}, status=status.HTTP_400_BAD_REQUEST)
+
+
+class RuleTestRequest(serializers.Serializer):
+    events = serializers.ListField(child=serializers.JSONField(), help_text=f"Up to {MAX_SAMPLE_EVENTS} events")
+    rules = serializers.ListField(child=serializers.JSONField(), required=False, help_text="Draft rules")
+    replace = serializers.BooleanField(required=False, default=False)
+
+
+class RuleTestView(_RuleLabView):
+    """Explain sample events against the live rules, or a draft on top of (or instead of) them."""
+
+    @extend_schema(request=RuleTestRequest, responses={200: dict})
+    def post(self, request):
+        try:
+            body = self._body(request)
+        except _TooLarge as exc:
+            return _too_large(str(exc))
+        events = body.get("events")
+        if not isinstance(events, list) or not events:
+            return Response({"detail": "events must be a non-empty list"}, status=status.HTTP_400_BAD_REQUEST)
+        if len(events) > MAX_SAMPLE_EVENTS:
+            return _too_large(f"at most {MAX_SAMPLE_EVENTS} events per request ({len(events)} sent)")
+        try:
+            draft = ruleset_with_drafts(body.get("rules") or [], bool(body.get("replace", False)))
+        except DraftInvalid as exc:
+            return _draft_refused(exc)
+        return Response({"results": events_explain(events, draft), "draft_rule_ids": sorted(draft.draft_ids)})
+
+
+class BacktestRequest(serializers.Serializer):
+    rules = serializers.ListField(child=serializers.JSONField(), help_text="Draft rules (new, edited, deactivated)")
+    replace = serializers.BooleanField(required=False, default=False)
+    days = serializers.FloatField(required=False, help_text="Window: the last N days (default 7, up to retention)")
+
+
+def _backtest_body(backtest: RuleBacktest) -> dict:
+    return {
+        "id": str(backtest.pk),
+        "state": backtest.status,
+        "events_scanned": backtest.scanned,
+        "percent": round(backtest.percent, 1),
+        "window": {"start": backtest.window_start.isoformat(), "end": backtest.window_end.isoformat()},
+        "created_at": backtest.created_at.isoformat(),
+        "finished_at": backtest.finished_at.isoformat() if backtest.finished_at else None,
+        "cancel_requested": backtest.cancel_requested,
+        "error": backtest.error or None,
+        "result": backtest.result,
+    }
+
+
+class BacktestStartView(_RuleLabView):
+    """Start a backtest (a maintenance task); 202 with its id, 409 if the user already runs one."""
+
+    @extend_schema(request=BacktestRequest, responses={202: dict, 400: dict, 409: dict})
+    def post(self, request):
+        try:
+            body = self._body(request)
+        except _TooLarge as exc:
+            return _too_large(str(exc))
+        rules = body.get("rules")
+        if not isinstance(rules, list) or (not rules and not body.get("replace")):
+            return Response({"detail": "rules must be a non-empty list of draft rules"}, status=400)
+        try:
+            backtest = backtest_start(
+                user=request.user.get_username(), rules=rules, replace=bool(body.get("replace")), days=body.get("days")
+            )
+        except DraftInvalid as exc:
+            return _draft_refused(exc)
+        except BacktestWindowInvalid as exc:
+            return Response({"detail": str(exc)}, status=status.HTTP_400_BAD_REQUEST)
+        except BacktestConflict as exc:
+            return Response(
+                {"detail": "a backtest of yours is still running", "id": str(exc.running_id)},
+                status=status.HTTP_409_CONFLICT,
+            )
+        return Response(_backtest_body(backtest), status=status.HTTP_202_ACCEPTED)
+
+
+class BacktestDetailView(_RuleLabView):
+    """Progress (state, events scanned, percent) and, when done, the report (kept 24 h)."""
+
+    def get(self, request, backtest_id):
+        backtests_expire()
+        return Response(_backtest_body(get_object_or_404(RuleBacktest, pk=backtest_id)))
+
+
+class BacktestCancelView(_RuleLabView):
+    def post(self, request, backtest_id):
+        backtest = get_object_or_404(RuleBacktest, pk=backtest_id)
+        return Response(_backtest_body(backtest_cancel(backtest)))
+
+
+class RuleHealthView(_RuleLabView):
+    """Per-rule hits (24 h / 7 d / 30 d), last match and flags, from the latest background computation."""
+
+    @extend_schema(parameters=[OpenApiParameter("ordering", str, enum=sorted(HEALTH_ORDERINGS))])
+    def get(self, request):
+        ordering = request.query_params.get("ordering", "rule_id")
+        if ordering not in HEALTH_ORDERINGS:
+            return Response({"detail": f"ordering must be one of {sorted(HEALTH_ORDERINGS)}"}, status=400)
+        return Response({"results": rule_health_list(ordering)})
