@@ -290,6 +290,10 @@ class RuleSet:
                         ranks.add(rank)
         return sorted(ranks)
 
+    def matches_any(self, message: str, trap_oid, severity) -> bool:
+        """Whether any rule's conditions hold (the backtest's cheap pre-filter; no Decision built)."""
+        return self._best_rank(message or "", trap_oid, severity) != _NO_RANK
+
     def decision_for(self, rank: int | None, hostname: str) -> Decision:
         """The decision when the rule at ``rank`` wins (None: nothing matched)."""
         rule = None if rank is None or rank == _NO_RANK else self._ordered[rank]

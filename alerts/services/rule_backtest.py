@@ -2,7 +2,9 @@
 
 The task reads the window's ``event_audit_log`` rows through a server-side
 cursor on its own READ ONLY connection (big chunks, nothing held in memory),
-decides each event twice (the current rules, the draft), and diffs. Progress
+decides each event twice (the current rules, the draft), and diffs; events that
+no draft rule and no rule the draft edits or removes can match are skipped
+without deciding (their decision cannot change). Progress
 and the cancel flag go through Django's connection in autocommit, so they are
 visible at once while the read transaction stays open.
 """
@@ -37,7 +39,7 @@ MAX_SAMPLES = 100
 TOP_HOSTS = 100
 
 _READ_SQL = """
-SELECT received_at, hostname, message, trap_oid, syslog_severity
+SELECT received_at::text, hostname, message, trap_oid, syslog_severity
   FROM event_audit_log
  WHERE received_at >= %(start)s AND received_at < %(end)s
 """
@@ -155,7 +157,11 @@ def backtest_scan(
     forward = frozenset(settings.FORWARD_HANDLINGS)
     decide_now = current.decide
     decide_draft = draft.ruleset.decide
-    draft_only = RuleSet.compile(draft.draft_specs).decide if draft.draft_specs else None
+    draft_only = RuleSet.compile(draft.draft_specs).matches_any if draft.draft_specs else None
+    # Exact pre-filter: when no draft rule and no rule the draft edits or removes matches an event,
+    # the set of matching rules is the same before and after, so the decision is too (not decided).
+    # The current rules are assumed to be the live rules the draft was built on (the task compiles both).
+    touched = RuleSet.compile(draft.touched_specs).matches_any if draft.touched_specs is not None else None
     draft_ids = draft.draft_ids
     tally = _Tally()
     changes: Counter = Counter()
@@ -183,6 +189,10 @@ def backtest_scan(
                 if not rows:
                     break
                 for received_at, hostname, message, trap_oid, severity in rows:
+                    if touched is not None and not touched(message, trap_oid, severity):
+                        continue
+                    if draft_only is not None and draft_only(message, trap_oid, severity):
+                        tally.would_match += 1
                     event = {
                         "hostname": hostname,
                         "message": message,
@@ -191,8 +201,6 @@ def backtest_scan(
                     }
                     before = decide_now(event)
                     after = decide_draft(event)
-                    if draft_only is not None and draft_only(event).rule_id is not None:
-                        tally.would_match += 1
                     if after.rule_id in draft_ids:
                         tally.would_win += 1
                     if before != after:
@@ -213,7 +221,7 @@ def backtest_scan(
                         if len(kept) < MAX_SAMPLES:
                             kept.append(
                                 {
-                                    "received_at": received_at.isoformat(),
+                                    "received_at": received_at,
                                     "hostname": hostname,
                                     "message": message[:500],
                                     "trap_oid": trap_oid,

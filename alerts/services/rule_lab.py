@@ -61,6 +61,9 @@ class DraftRuleSet:
     draft_ids: frozenset[int]  # ids of the rules the draft added or changed
     draft_specs: tuple[RuleSpec, ...]  # the draft's active rules alone (for "would match" counts)
     removed_ids: frozenset[int]  # rules the draft deactivated
+    # The draft's rules plus the live versions of the rules it edits or removes: an event none of
+    # them matches gets the same decision before and after (None with "replace": compare everything).
+    touched_specs: tuple[RuleSpec, ...] | None = None
 
 
 def _spec(rule: AlertRule, rule_id: int) -> RuleSpec:
@@ -126,6 +129,7 @@ def ruleset_with_drafts(drafts=None, replace: bool = False) -> DraftRuleSet:
         return DraftRuleSet(ruleset_current(), frozenset(), (), frozenset())
     validated = rule_drafts_validate(drafts or [])
     live = {} if replace else {spec.id: spec for spec in rules_active_specs()}
+    originals = [live[rule_id] for _, rule_id in validated if rule_id in live]
     draft_ids, removed, draft_specs = set(), set(), []
     for instance, rule_id in validated:
         if instance.is_active:
@@ -143,7 +147,8 @@ def ruleset_with_drafts(drafts=None, replace: bool = False) -> DraftRuleSet:
         default_handling=settings.DEFAULT_HANDLING,
         default_team=settings.DEFAULT_TEAM,
     )
-    return DraftRuleSet(ruleset, frozenset(draft_ids), tuple(draft_specs), frozenset(removed))
+    touched = None if replace else (*draft_specs, *originals)
+    return DraftRuleSet(ruleset, frozenset(draft_ids), tuple(draft_specs), frozenset(removed), touched)
 
 
 class SampleEventInvalid(ValueError):
