@@ -99,3 +99,24 @@ def test_explain_reports_the_severity_condition_dev_host_and_team_override():
     assert unmatched["winner"] is None
     assert unmatched["decision"]["handling"] == "Log_only"
     assert unmatched["host"]["handling_from"] == "default"
+
+
+# ---------------------------------------------------------------------------
+# The backtest's pre-filter: an event that no draft rule and no rule the draft
+# edits or removes can match keeps its decision (so the backtest skips it).
+# ---------------------------------------------------------------------------
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(rule_lists, rule_lists, st.sets(st.integers(1, 12), max_size=3), st.lists(events, min_size=1, max_size=8))
+def test_events_no_touched_rule_matches_keep_their_decision(live, added, removed_ids, event_list):
+    live_by_id = {r.id: r for r in live}
+    # Draft: new rules get ids above the live ones; some live rules are removed.
+    draft_rules = [r.__class__(**{**{f: getattr(r, f) for f in r.__slots__}, "id": 100 + r.id}) for r in added]
+    kept = [r for r in live if r.id not in removed_ids]
+    touched = RuleSet.compile([*draft_rules, *(live_by_id[i] for i in removed_ids if i in live_by_id)])
+    before = RuleSet.compile(live, dev_hosts=["lab"], teams={"db": "DBA"})
+    after = RuleSet.compile([*kept, *draft_rules], dev_hosts=["lab"], teams={"db": "DBA"})
+    for event in event_list:
+        if not touched.matches_any(event["message"], event.get("trap_oid"), event.get("syslog_severity")):
+            assert before.decide(event) == after.decide(event)
