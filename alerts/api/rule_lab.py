@@ -66,10 +66,57 @@ class RuleTestRequest(serializers.Serializer):
     replace = serializers.BooleanField(required=False, default=False)
 
 
+class RuleTestResponse(serializers.Serializer):
+    results = serializers.ListField(
+        child=serializers.JSONField(),
+        help_text="Per event: decision, winner (and why), runners_up, host facts, moog_payload; or index + error",
+    )
+    draft_rule_ids = serializers.ListField(child=serializers.IntegerField())
+
+
+class ErrorResponse(serializers.Serializer):
+    detail = serializers.CharField()
+
+
+class BacktestResponse(serializers.Serializer):
+    id = serializers.UUIDField()
+    state = serializers.ChoiceField(choices=["queued", "running", "done", "failed", "cancelled"])
+    events_scanned = serializers.IntegerField()
+    percent = serializers.FloatField()
+    window = serializers.JSONField()
+    created_at = serializers.DateTimeField()
+    finished_at = serializers.DateTimeField(allow_null=True)
+    cancel_requested = serializers.BooleanField()
+    error = serializers.CharField(allow_null=True)
+    result = serializers.JSONField(allow_null=True, help_text="The report once done (kept 24 h)")
+
+
+class RuleHealthRow(serializers.Serializer):
+    rule_id = serializers.IntegerField()
+    rule = serializers.CharField(allow_null=True)
+    priority = serializers.IntegerField(allow_null=True)
+    hits_24h = serializers.IntegerField()
+    hits_7d = serializers.IntegerField()
+    hits_30d = serializers.IntegerField()
+    last_matched = serializers.DateTimeField(allow_null=True)
+    candidates = serializers.IntegerField()
+    never_matched = serializers.BooleanField()
+    shadowed = serializers.BooleanField()
+    shadowed_by = serializers.IntegerField(allow_null=True)
+    duplicate = serializers.BooleanField()
+    duplicate_of = serializers.ListField(child=serializers.IntegerField())
+    window_days = serializers.IntegerField()
+    computed_at = serializers.DateTimeField()
+
+
+class RuleHealthResponse(serializers.Serializer):
+    results = RuleHealthRow(many=True)
+
+
 class RuleTestView(_RuleLabView):
     """Explain sample events against the live rules, or a draft on top of (or instead of) them."""
 
-    @extend_schema(request=RuleTestRequest, responses={200: dict})
+    @extend_schema(request=RuleTestRequest, responses={200: RuleTestResponse, 400: ErrorResponse, 413: ErrorResponse})
     def post(self, request):
         try:
             body = self._body(request)
@@ -111,7 +158,7 @@ def _backtest_body(backtest: RuleBacktest) -> dict:
 class BacktestStartView(_RuleLabView):
     """Start a backtest (a maintenance task); 202 with its id, 409 if the user already runs one."""
 
-    @extend_schema(request=BacktestRequest, responses={202: dict, 400: dict, 409: dict})
+    @extend_schema(request=BacktestRequest, responses={202: BacktestResponse, 400: ErrorResponse, 409: ErrorResponse})
     def post(self, request):
         try:
             body = self._body(request)
@@ -139,12 +186,16 @@ class BacktestStartView(_RuleLabView):
 class BacktestDetailView(_RuleLabView):
     """Progress (state, events scanned, percent) and, when done, the report (kept 24 h)."""
 
+    @extend_schema(responses={200: BacktestResponse, 404: ErrorResponse})
     def get(self, request, backtest_id):
         backtests_expire()
         return Response(_backtest_body(get_object_or_404(RuleBacktest, pk=backtest_id)))
 
 
 class BacktestCancelView(_RuleLabView):
+    """Cancel: a queued backtest stops at once, a running one after its current chunk."""
+
+    @extend_schema(request=None, responses={200: BacktestResponse, 404: ErrorResponse})
     def post(self, request, backtest_id):
         backtest = get_object_or_404(RuleBacktest, pk=backtest_id)
         return Response(_backtest_body(backtest_cancel(backtest)))
@@ -153,7 +204,10 @@ class BacktestCancelView(_RuleLabView):
 class RuleHealthView(_RuleLabView):
     """Per-rule hits (24 h / 7 d / 30 d), last match and flags, from the latest background computation."""
 
-    @extend_schema(parameters=[OpenApiParameter("ordering", str, enum=sorted(HEALTH_ORDERINGS))])
+    @extend_schema(
+        parameters=[OpenApiParameter("ordering", str, enum=sorted(HEALTH_ORDERINGS))],
+        responses={200: RuleHealthResponse, 400: ErrorResponse},
+    )
     def get(self, request):
         ordering = request.query_params.get("ordering", "rule_id")
         if ordering not in HEALTH_ORDERINGS:

@@ -275,3 +275,77 @@ def test_rule_health_flags_shadowed_never_matched_and_duplicates_not_the_winner(
     ordered = client.get("/api/v2/rules/health?ordering=-hits_24h").json()["results"]
     assert ordered[0]["rule_id"] == winner.pk
     assert client.get("/api/v2/rules/health?ordering=bogus").status_code == 400
+
+
+# ---------------------------------------------------------------------------
+# Responses match the published OpenAPI schema (drf-spectacular)
+# ---------------------------------------------------------------------------
+
+
+def _json_schema(node):
+    """OpenAPI 3.0 -> JSON Schema: ``nullable: true`` becomes a ``null`` type, refs point at $defs."""
+    if isinstance(node, list):
+        return [_json_schema(n) for n in node]
+    if not isinstance(node, dict):
+        return node
+    out = {k: _json_schema(v) for k, v in node.items() if k != "nullable"}
+    if "$ref" in out:
+        out["$ref"] = out["$ref"].replace("#/components/schemas/", "#/$defs/")
+    if node.get("nullable"):
+        if "type" in out:
+            out["type"] = [out["type"], "null"]
+        if "enum" in out:
+            out["enum"] = [*out["enum"], None]
+        if "allOf" in out or "$ref" in out:
+            out = {"anyOf": [out, {"type": "null"}]}
+    return out
+
+
+def _validator(path: str, method: str, status_code: int):
+    import jsonschema
+    from drf_spectacular.generators import SchemaGenerator
+
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    body = schema["paths"][path][method]["responses"][str(status_code)]["content"]["application/json"]["schema"]
+    return jsonschema.Draft202012Validator(
+        {**_json_schema(body), "$defs": _json_schema(schema["components"]["schemas"])}
+    )
+
+
+def test_rule_lab_responses_match_the_published_schema(client, empty_audit_log):
+    make_rule(match_string="down")
+    explained = post(client, "/api/v2/rules/test", {"events": [{"hostname": "r1", "message": "link down"}]})
+    _validator("/api/v2/rules/test", "post", 200).validate(explained.json())
+    too_many = post(client, "/api/v2/rules/test", {"events": [{"hostname": "r", "message": "m"}] * 1001})
+    _validator("/api/v2/rules/test", "post", 413).validate(too_many.json())
+    body = {"rules": [{"match_string": "x", "prod_handling": "Log_only", "dev_handling": "Log_only"}]}
+    started = post(client, "/api/v2/rules/backtest", body)
+    _validator("/api/v2/rules/backtest", "post", 202).validate(started.json())
+    _validator("/api/v2/rules/backtest", "post", 409).validate(post(client, "/api/v2/rules/backtest", body).json())
+    status_body = client.get(f"/api/v2/rules/backtest/{started.json()['id']}").json()
+    _validator("/api/v2/rules/backtest/{backtest_id}", "get", 200).validate(status_body)
+    rule_health_compute()
+    _validator("/api/v2/rules/health", "get", 200).validate(client.get("/api/v2/rules/health").json())
+
+
+def test_a_backtest_result_is_forgotten_after_24_hours(client):
+    body = {"rules": [{"match_string": "x", "prod_handling": "Log_only", "dev_handling": "Log_only"}]}
+    backtest_id = post(client, "/api/v2/rules/backtest", body).json()["id"]
+    client.post(f"/api/v2/rules/backtest/{backtest_id}/cancel")
+    assert client.get(f"/api/v2/rules/backtest/{backtest_id}").status_code == 200
+    RuleBacktest.objects.filter(pk=backtest_id).update(created_at=datetime.now(UTC) - timedelta(hours=25))
+    gone = client.get(f"/api/v2/rules/backtest/{backtest_id}")
+    assert gone.status_code == 404
+    assert "detail" in gone.json()
+
+
+def test_the_rule_health_job_runs_on_a_maintenance_worker(client, empty_audit_log, workers):
+    from mutt_project.celery import app
+    from mutt_project.queues import TaskName
+
+    rule = make_rule(match_string="link")
+    seed_audit([{"message": "link down", "rule_id": rule.pk}])
+    workers.start(queues="maintenance")
+    app.send_task(TaskName.RULE_HEALTH.value)
+    rows = wait_for(lambda: client.get("/api/v2/rules/health").json()["results"], 30, message="rule health rows")
+    assert [(r["rule_id"], r["hits_24h"], r["never_matched"]) for r in rows] == [(rule.pk, 1, False)]
