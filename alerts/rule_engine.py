@@ -258,6 +258,14 @@ class RuleSet:
     def default_team(self) -> str:
         return self._default_team
 
+    @property
+    def dev_hosts(self) -> frozenset[str]:
+        return self._dev_hosts
+
+    @property
+    def teams(self) -> dict[str, str]:
+        return dict(self._teams)
+
     def host_facts(self, hostname: str) -> tuple[bool, str | None]:
         """(is development host, device-team override or None) for a hostname (any case)."""
         hostname = (hostname or "").lower()

@@ -213,7 +213,7 @@ def main() -> None:
     seed_rules(rng)
     total = seed_events(args.events, rng)
     current = _fresh_ruleset()
-    draft = ruleset_with_drafts([DRAFT])
+    draft = ruleset_with_drafts([DRAFT], base=current)
     print(f"{total:,} stored events, {len(current)} active rules, draft: contains {DRAFT['match_string']!r}")
     procs = start_servers()
     probe = HealthProbe()

@@ -275,8 +275,8 @@ def backtest_run(backtest_id: str) -> str:
             raise BacktestCancelled
 
     try:
-        draft = ruleset_with_drafts(backtest.draft["rules"], backtest.draft.get("replace", False))
-        result = backtest_scan(_fresh_ruleset(), draft, backtest.window_start, backtest.window_end, progress)
+        draft = ruleset_with_drafts(backtest.draft["rules"], backtest.draft.get("replace", False), _fresh_ruleset())
+        result = backtest_scan(draft.base, draft, backtest.window_start, backtest.window_end, progress)
     except BacktestCancelled:
         RuleBacktest.objects.filter(pk=backtest_id).update(status=BacktestStatus.CANCELLED, finished_at=timezone.now())
         return BacktestStatus.CANCELLED

@@ -23,7 +23,6 @@ from alerts.models import AlertRule
 from alerts.rule_cache import ruleset_current
 from alerts.rule_engine import RuleSet, RuleSpec
 from alerts.rule_explain import explain
-from alerts.selectors import dev_hosts_list, device_teams_map, rules_active_specs
 
 # The Moogsoft mapping belongs to forwarding, and alerts imports no other app:
 # like the forwarder wake-up (by task name), it is resolved by name, so explain
@@ -64,6 +63,7 @@ class DraftRuleSet:
     # The draft's rules plus the live versions of the rules it edits or removes: an event none of
     # them matches gets the same decision before and after (None with "replace": compare everything).
     touched_specs: tuple[RuleSpec, ...] | None = None
+    base: RuleSet | None = None  # the live set the draft was applied to (the backtest's "current")
 
 
 def _spec(rule: AlertRule, rule_id: int) -> RuleSpec:
@@ -123,12 +123,17 @@ def rule_drafts_validate(drafts) -> list[tuple[AlertRule, int]]:
     return out
 
 
-def ruleset_with_drafts(drafts=None, replace: bool = False) -> DraftRuleSet:
-    """The live active rules with the drafts applied, compiled (validated first; raises ``DraftInvalid``)."""
+def ruleset_with_drafts(drafts=None, replace: bool = False, base: RuleSet | None = None) -> DraftRuleSet:
+    """The live rules (``base``, default the process's cached set) with the drafts applied, compiled.
+
+    Validated first (raises ``DraftInvalid``). Building on the compiled live set
+    costs no query for the live rules, hosts and teams; only the draft is read and compiled.
+    """
+    base = base or ruleset_current()
     if not drafts and not replace:
-        return DraftRuleSet(ruleset_current(), frozenset(), (), frozenset())
+        return DraftRuleSet(base, frozenset(), (), frozenset(), (), base)
     validated = rule_drafts_validate(drafts or [])
-    live = {} if replace else {spec.id: spec for spec in rules_active_specs()}
+    live = {} if replace else {spec.id: spec for spec in base.rules}
     originals = [live[rule_id] for _, rule_id in validated if rule_id in live]
     draft_ids, removed, draft_specs = set(), set(), []
     for instance, rule_id in validated:
@@ -142,13 +147,13 @@ def ruleset_with_drafts(drafts=None, replace: bool = False) -> DraftRuleSet:
             removed.add(rule_id)
     ruleset = RuleSet.compile(
         live.values(),
-        dev_hosts_list(),
-        device_teams_map(),
-        default_handling=settings.DEFAULT_HANDLING,
-        default_team=settings.DEFAULT_TEAM,
+        base.dev_hosts,
+        base.teams,
+        default_handling=base.default_handling,
+        default_team=base.default_team,
     )
     touched = None if replace else (*draft_specs, *originals)
-    return DraftRuleSet(ruleset, frozenset(draft_ids), tuple(draft_specs), frozenset(removed), touched)
+    return DraftRuleSet(ruleset, frozenset(draft_ids), tuple(draft_specs), frozenset(removed), touched, base)
 
 
 class SampleEventInvalid(ValueError):
