@@ -116,7 +116,9 @@ class RuleLabAdminMixin:
 
     def lab_backtest_status_view(self, request, backtest_id):
         backtest = get_object_or_404(RuleBacktest, pk=backtest_id)
-        if request.method == "POST":  # cancel
+        if request.method == "POST":  # cancel (its owner, or a superuser)
+            if backtest.user != request.user.get_username() and not request.user.is_superuser:
+                raise PermissionDenied
             backtest = backtest_cancel(backtest)
         else:
             backtests_expire()

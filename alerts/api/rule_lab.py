@@ -195,9 +195,11 @@ class BacktestDetailView(_RuleLabView):
 class BacktestCancelView(_RuleLabView):
     """Cancel: a queued backtest stops at once, a running one after its current chunk."""
 
-    @extend_schema(request=None, responses={200: BacktestResponse, 404: ErrorResponse})
+    @extend_schema(request=None, responses={200: BacktestResponse, 403: ErrorResponse, 404: ErrorResponse})
     def post(self, request, backtest_id):
         backtest = get_object_or_404(RuleBacktest, pk=backtest_id)
+        if backtest.user != request.user.get_username() and not request.user.is_superuser:
+            return Response({"detail": "only its owner can cancel a backtest"}, status=status.HTTP_403_FORBIDDEN)
         return Response(_backtest_body(backtest_cancel(backtest)))
 
 

@@ -42,6 +42,11 @@ DRAFT_FIELDS = (
     "is_active",
 )
 MAX_SAMPLE_EVENTS = 1000
+# The syslog severity names ingest accepts (alerts imports nothing from ingest, so they are listed here too).
+SEVERITY_NAMES = {
+    "emerg": 0, "emergency": 0, "panic": 0, "alert": 1, "crit": 2, "critical": 2, "err": 3, "error": 3,
+    "warning": 4, "warn": 4, "notice": 5, "info": 6, "informational": 6, "debug": 7,
+}  # fmt: skip
 
 
 class DraftInvalid(ValueError):
@@ -174,7 +179,9 @@ def sample_event_normalise(obj) -> dict:
     if not isinstance(message, str) or not message:
         raise SampleEventInvalid("message is required")
     severity = obj.get("syslog_severity", obj.get("severity"))
-    if isinstance(severity, str) and severity.strip().isdigit():
+    if isinstance(severity, str) and severity.strip().lower() in SEVERITY_NAMES:
+        severity = SEVERITY_NAMES[severity.strip().lower()]
+    elif isinstance(severity, str) and severity.strip().isdigit():
         severity = int(severity)
     if severity == "":
         severity = None

@@ -349,3 +349,22 @@ def test_the_rule_health_job_runs_on_a_maintenance_worker(client, empty_audit_lo
     app.send_task(TaskName.RULE_HEALTH.value)
     rows = wait_for(lambda: client.get("/api/v2/rules/health").json()["results"], 30, message="rule health rows")
     assert [(r["rule_id"], r["hits_24h"], r["never_matched"]) for r in rows] == [(rule.pk, 1, False)]
+
+
+def test_only_the_owner_cancels_a_backtest(client):
+    body = {"rules": [{"match_string": "x", "prod_handling": "Log_only", "dev_handling": "Log_only"}]}
+    backtest_id = post(client, "/api/v2/rules/backtest", body).json()["id"]
+    other = Client()
+    other.force_login(get_user_model().objects.create_user("someone-else", password="pw-not-a-secret"))
+    assert other.post(f"/api/v2/rules/backtest/{backtest_id}/cancel").status_code == 403
+    assert RuleBacktest.objects.get(pk=backtest_id).status == "queued"
+
+
+def test_sample_severity_names_are_read_as_ingest_reads_them(client):
+    make_rule(match_string="down", syslog_severity=3)
+    events = [
+        {"hostname": "r", "message": "down", "severity": "err"},
+        {"hostname": "r", "message": "down", "severity": "info"},
+    ]
+    results = post(client, "/api/v2/rules/test", {"events": events}).json()["results"]
+    assert [r["decision"]["matched"] for r in results] == [True, False]
