@@ -41,6 +41,8 @@ def rule_health_list(ordering: str = "rule_id") -> list[dict]:
                 "duplicate": bool(h.duplicate_of),
                 "duplicate_of": h.duplicate_of,
                 "window_days": h.window_days,
+                "replay_since": h.replay_since.isoformat() if h.replay_since else None,
+                "replayed_events": h.replayed_events,
                 "computed_at": h.computed_at.isoformat(),
             }
         )

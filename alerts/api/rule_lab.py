@@ -106,6 +106,8 @@ class RuleHealthRow(serializers.Serializer):
     duplicate = serializers.BooleanField()
     duplicate_of = serializers.ListField(child=serializers.IntegerField())
     window_days = serializers.IntegerField()
+    replay_since = serializers.DateTimeField(allow_null=True)
+    replayed_events = serializers.IntegerField()
     computed_at = serializers.DateTimeField()
 
 

@@ -73,6 +73,8 @@ class RuleHealth(models.Model):
     shadowed_by = models.IntegerField(null=True, blank=True)
     duplicate_of = models.JSONField(default=list)
     window_days = models.PositiveIntegerField(default=7)
+    replay_since = models.DateTimeField(null=True, blank=True)  # oldest replayed event (the window, or capped)
+    replayed_events = models.BigIntegerField(default=0)
     computed_at = models.DateTimeField()
 
     class Meta:

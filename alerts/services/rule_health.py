@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter, defaultdict
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -24,6 +24,9 @@ from alerts.models.rule_lab import RuleHealth
 from alerts.services.rule_backtest import CHUNK_ROWS, _fresh_ruleset, _reader
 
 WINDOW_DAYS = 7
+# The replay reads at most this many of the window's most recent events (~30 s of work here), so
+# the job's cost stays bounded on a busy estate; the rows say from when the replay started.
+REPLAY_MAX_EVENTS = 5_000_000
 
 _HITS_SQL = """
 SELECT rule_id,
@@ -35,11 +38,17 @@ SELECT rule_id,
  WHERE received_at >= %(month)s AND rule_id IS NOT NULL
  GROUP BY rule_id
 """
-_READ_SQL = "SELECT message, trap_oid, syslog_severity FROM event_audit_log WHERE received_at >= %(start)s"
+_READ_SQL = "SELECT message, trap_oid, syslog_severity FROM event_audit_log WHERE received_at {op} %(start)s"
+# Where the replay must start to hold at most N events (an index-only walk of the received_at index).
+_REPLAY_START_SQL = """
+SELECT received_at FROM event_audit_log WHERE received_at >= %(start)s
+ ORDER BY received_at DESC OFFSET %(n)s LIMIT 1
+"""
 
 
-def _replay(ruleset, start) -> tuple[Counter, Counter, dict[int, Counter]]:
-    """(candidates per rank, wins per rank, rank -> Counter of the ranks that beat it)."""
+def _replay(ruleset, start, capped: bool) -> tuple[Counter, Counter, dict[int, Counter], int]:
+    """(candidates per rank, wins per rank, rank -> Counter of the ranks that beat it, events replayed)."""
+    replayed = 0
     candidates: Counter = Counter()
     wins: Counter = Counter()
     beaten_by: dict[int, Counter] = defaultdict(Counter)
@@ -48,8 +57,9 @@ def _replay(ruleset, start) -> tuple[Counter, Counter, dict[int, Counter]]:
     try:
         with raw.cursor(name="rule_health") as cursor:
             cursor.itersize = CHUNK_ROWS
-            cursor.execute(_READ_SQL, {"start": start})
+            cursor.execute(_READ_SQL.format(op=">" if capped else ">="), {"start": start})
             while rows := cursor.fetchmany(CHUNK_ROWS):
+                replayed += len(rows)
                 for message, trap_oid, severity in rows:
                     ranks = matching({"message": message, "trap_oid": trap_oid, "syslog_severity": severity})
                     if not ranks:
@@ -61,7 +71,7 @@ def _replay(ruleset, start) -> tuple[Counter, Counter, dict[int, Counter]]:
                         beaten_by[rank][winner] += 1
     finally:
         raw.close()
-    return candidates, wins, beaten_by
+    return candidates, wins, beaten_by, replayed
 
 
 def _duplicates() -> dict[int, list[int]]:
@@ -71,7 +81,15 @@ def _duplicates() -> dict[int, list[int]]:
     return {rid: [o for o in ids if o != rid] for ids in groups.values() if len(ids) > 1 for rid in ids}
 
 
-def rule_health_compute(window_days: int = WINDOW_DAYS) -> dict:
+def _replay_start(window_start, max_events: int) -> tuple[datetime, bool]:
+    """(where the replay starts, whether the cap moved it): after the (N+1)th newest event, so at most N."""
+    with connection.cursor() as cursor:
+        cursor.execute(_REPLAY_START_SQL, {"start": window_start, "n": max_events})
+        row = cursor.fetchone()
+    return (row[0], True) if row else (window_start, False)
+
+
+def rule_health_compute(window_days: int = WINDOW_DAYS, max_events: int = REPLAY_MAX_EVENTS) -> dict:
     """Recompute the rule health table (replaces every row in one transaction)."""
     started = time.perf_counter()
     now = timezone.now()
@@ -82,7 +100,8 @@ def rule_health_compute(window_days: int = WINDOW_DAYS) -> dict:
         )
         hits = {row[0]: row[1:] for row in cursor.fetchall()}
     ruleset = _fresh_ruleset()
-    candidates, wins, beaten_by = _replay(ruleset, now - timedelta(days=window_days))
+    replay_since, capped = _replay_start(now - timedelta(days=window_days), max_events)
+    candidates, wins, beaten_by, replayed = _replay(ruleset, replay_since, capped)
     duplicates = _duplicates()
     rows = []
     window_hits = {1: 0, 7: 1, 30: 2}.get(window_days, 1)
@@ -103,10 +122,12 @@ def rule_health_compute(window_days: int = WINDOW_DAYS) -> dict:
                 shadowed_by=shadowed_by,
                 duplicate_of=duplicates.get(rule.id, []),
                 window_days=window_days,
+                replay_since=replay_since,
+                replayed_events=replayed,
                 computed_at=now,
             )
         )
     with transaction.atomic():
         RuleHealth.objects.all().delete()
         RuleHealth.objects.bulk_create(rows)
-    return {"rules": len(rows), "seconds": round(time.perf_counter() - started, 3)}
+    return {"rules": len(rows), "replayed_events": replayed, "seconds": round(time.perf_counter() - started, 3)}

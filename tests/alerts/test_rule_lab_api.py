@@ -368,3 +368,14 @@ def test_sample_severity_names_are_read_as_ingest_reads_them(client):
     ]
     results = post(client, "/api/v2/rules/test", {"events": events}).json()["results"]
     assert [r["decision"]["matched"] for r in results] == [True, False]
+
+
+def test_rule_health_replays_at_most_the_newest_events_it_is_allowed(client, empty_audit_log):
+    rule = make_rule(match_string="link")
+    now = datetime.now(UTC)
+    seed_audit([{"message": "link down", "received_at": now - timedelta(minutes=m)} for m in range(1, 6)])
+    assert rule_health_compute(max_events=2)["replayed_events"] == 2
+    row = client.get("/api/v2/rules/health").json()["results"][0]
+    assert (row["rule_id"], row["candidates"], row["replayed_events"]) == (rule.pk, 2, 2)
+    assert datetime.fromisoformat(row["replay_since"]) == now - timedelta(minutes=3)
+    assert rule_health_compute()["replayed_events"] == 5
