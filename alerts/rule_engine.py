@@ -125,6 +125,7 @@ class RuleSet:
         self._text_ranks: list[int] = []  # Set pattern index -> rank
         self._oid_ranks: dict[str, list[int]] = {}  # prefix -> ranks, best first
         self._severity_best: list[int] = [_NO_RANK] * 8  # event severity -> best severity-rule rank
+        self._severity_ranks: list[list[int]] = [[] for _ in range(8)]  # event severity -> all ranks (explain)
         self._needs_severity = [r.syslog_severity is not None for r in ordered]
         self._regex: dict[int, Any] = {}  # rank -> compiled pattern, for the reference implementation only
         self._build()
@@ -171,6 +172,7 @@ class RuleSet:
             elif rule.match_type == SEVERITY:
                 for event_severity in range((rule.syslog_severity or 0) + 1):
                     self._severity_best[event_severity] = min(self._severity_best[event_severity], rank)
+                    self._severity_ranks[event_severity].append(rank)
         if self._text_ranks:
             text_set.Compile()
             self._text_set = text_set
@@ -240,3 +242,85 @@ class RuleSet:
             if hit:
                 return self._decision(rule, hostname)
         return self._decision(None, hostname)
+
+    # -----------------------------------------------------------------------
+    # Explain support (the rule lab): every candidate, not only the best.
+    # ``decide`` above is untouched, so classification pays nothing for this.
+    # -----------------------------------------------------------------------
+
+    @property
+    def rules(self) -> list[RuleSpec]:
+        """The usable rules in priority order (rank = position)."""
+        return list(self._ordered)
+
+    @property
+    def default_handling(self) -> str:
+        return self._default_handling
+
+    @property
+    def default_team(self) -> str:
+        return self._default_team
+
+    @property
+    def dev_hosts(self) -> frozenset[str]:
+        return self._dev_hosts
+
+    @property
+    def teams(self) -> dict[str, str]:
+        return dict(self._teams)
+
+    def host_facts(self, hostname: str) -> tuple[bool, str | None]:
+        """(is development host, device-team override or None) for a hostname (any case)."""
+        hostname = (hostname or "").lower()
+        return hostname in self._dev_hosts, self._teams.get(hostname)
+
+    def matching_ranks(self, event: Mapping) -> list[int]:
+        """Ranks of EVERY rule whose conditions hold for the event, best first.
+
+        The first one is the winner ``decide`` picks; the rest are the runner-ups.
+        Uses the same indexes as ``decide`` (one Set scan, the OID arc walk, the
+        severity table), so its answer is the indexed engine's, not a re-implementation.
+        """
+        ordered = self._ordered
+        needs_severity = self._needs_severity
+        message = event.get("message") or ""
+        trap_oid = event.get("trap_oid")
+        severity = event.get("syslog_severity")
+        ranks: set[int] = set()
+        if isinstance(severity, int) and 0 <= severity <= 7:
+            ranks.update(self._severity_ranks[severity])
+        if self._text_set is not None and message:
+            for index in self._text_set.Match(message) or ():
+                rank = self._text_ranks[index]
+                if not needs_severity[rank] or _severity_ok(ordered[rank], severity):
+                    ranks.add(rank)
+        if trap_oid and self._oid_ranks:
+            for prefix in oid_arc_prefixes(trap_oid):
+                for rank in self._oid_ranks.get(prefix, ()):
+                    if not needs_severity[rank] or _severity_ok(ordered[rank], severity):
+                        ranks.add(rank)
+        return sorted(ranks)
+
+    def matches_any(self, message: str, trap_oid, severity) -> bool:
+        """Whether any rule's conditions hold (the backtest's cheap pre-filter; no Decision built)."""
+        return self._best_rank(message or "", trap_oid, severity) != _NO_RANK
+
+    def decision_for(self, rank: int | None, hostname: str) -> Decision:
+        """The decision when the rule at ``rank`` wins (None: nothing matched)."""
+        rule = None if rank is None or rank == _NO_RANK else self._ordered[rank]
+        return self._decision(rule, (hostname or "").lower())
+
+    def regex_for(self, rank: int):
+        """The compiled RE2 pattern of the regex rule at ``rank`` (for reporting the span)."""
+        return self._regex[rank]
+
+
+def oid_arc_prefixes(trap_oid: str) -> list[str]:
+    """``1.3.6`` -> ``["1", "1.3", "1.3.6"]``: the prefixes an oid_prefix rule can equal."""
+    prefixes = []
+    end = trap_oid.find(".")
+    while end >= 0:
+        prefixes.append(trap_oid[:end])
+        end = trap_oid.find(".", end + 1)
+    prefixes.append(trap_oid)
+    return prefixes

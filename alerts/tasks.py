@@ -30,3 +30,7 @@ def classify_pending() -> dict:
         "dead_batches": result.dead_batches,
         "meta_alerts": result.meta_alerts,
     }
+
+
+# --- rule lab (issue 10): registered here because Celery autodiscovers ``alerts.tasks`` ---
+from alerts.rule_lab_tasks import rule_backtest, rule_health  # noqa: E402, F401

@@ -21,6 +21,9 @@ class TaskName(StrEnum):
     ENSURE_PARTITIONS = "mutt.remediation.ensure_partitions"
     ENFORCE_RETENTION = "mutt.remediation.enforce_retention"
     PRUNE_BATCHES = "mutt.remediation.prune_batches"
+    # --- rule lab (issue 10) ---
+    RULE_BACKTEST = "mutt.alerts.rule_backtest"
+    RULE_HEALTH = "mutt.alerts.rule_health"
 
 
 TASK_ROUTES = {
@@ -31,4 +34,7 @@ TASK_ROUTES = {
     TaskName.ENSURE_PARTITIONS: {"queue": Queue.MAINTENANCE},
     TaskName.ENFORCE_RETENTION: {"queue": Queue.MAINTENANCE},
     TaskName.PRUNE_BATCHES: {"queue": Queue.MAINTENANCE},
+    # --- rule lab (issue 10) ---
+    TaskName.RULE_BACKTEST: {"queue": Queue.MAINTENANCE},
+    TaskName.RULE_HEALTH: {"queue": Queue.MAINTENANCE},
 }

@@ -22,4 +22,6 @@ BEAT_SCHEDULE = {
     "ensure-partitions": _entry(TaskName.ENSURE_PARTITIONS, crontab(minute=5, hour="*/6"), 3600),
     "enforce-retention": _entry(TaskName.ENFORCE_RETENTION, crontab(minute=15, hour=1), 3600),
     "prune-batches": _entry(TaskName.PRUNE_BATCHES, crontab(minute=30), 1800),
+    # --- rule lab (issue 10): rule health from the audit trail ---
+    "rule-health": _entry(TaskName.RULE_HEALTH, crontab(minute="*/15"), 600),
 }

@@ -13,6 +13,7 @@ from django import forms
 from django.contrib import admin, messages
 from redis.exceptions import RedisError
 
+from alerts.admin.rule_lab import RuleLabAdminMixin  # rule lab (issue 10)
 from alerts.models import AlertRule, DevelopmentHost, DeviceTeam
 from alerts.rule_stats import rule_stats_all
 from alerts.services import ConfigChange, rules_set_active
@@ -50,7 +51,7 @@ class AuditedAdmin(admin.ModelAdmin):
 
 
 @admin.register(AlertRule)
-class AlertRuleAdmin(AuditedAdmin):
+class AlertRuleAdmin(RuleLabAdminMixin, AuditedAdmin):  # RuleLabAdminMixin: rule lab (issue 10)
     list_display = (
         "id",
         "priority",

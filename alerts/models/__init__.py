@@ -1,6 +1,7 @@
 from alerts.models.api_keys import ApiKey
 from alerts.models.audit import ConfigAuditLog
 from alerts.models.pipeline import AlertOutbox, DeadLetter, EventAuditLog, IngestBatch
+from alerts.models.rule_lab import RuleBacktest, RuleHealth  # rule lab (issue 10)
 from alerts.models.rules import AlertRule, DevelopmentHost, DeviceTeam
 
 __all__ = [
@@ -13,4 +14,6 @@ __all__ = [
     "DeviceTeam",
     "EventAuditLog",
     "IngestBatch",
+    "RuleBacktest",  # rule lab (issue 10)
+    "RuleHealth",  # rule lab (issue 10)
 ]

@@ -15,6 +15,7 @@ def test_every_remediation_job_is_scheduled_as_expiring_crontab_on_maintenance()
         TaskName.ENSURE_PARTITIONS,
         TaskName.ENFORCE_RETENTION,
         TaskName.PRUNE_BATCHES,
+        TaskName.RULE_HEALTH,  # rule lab (issue 10): rule health from the audit trail
     }
     for entry in schedule.values():
         assert isinstance(entry["schedule"], crontab)
