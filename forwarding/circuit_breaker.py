@@ -21,6 +21,7 @@ from enum import StrEnum
 from django.conf import settings
 from redis.commands.core import Script
 
+from alerts.dynamic_config import runtime
 from forwarding.metrics import MOOG_CIRCUIT_STATE
 from mutt_project import redis_keys
 from mutt_project.redis_client import get_redis
@@ -123,8 +124,8 @@ class CircuitBreaker:
             args=[
                 op,
                 self.token,
-                settings.MOOG_CIRCUIT_BREAKER_THRESHOLD,
-                settings.MOOG_CIRCUIT_BREAKER_TIMEOUT * 1000,
+                runtime("moog_circuit_breaker_threshold"),
+                runtime("moog_circuit_breaker_timeout") * 1000,
                 probe_ttl_ms,
             ],
             client=client,

@@ -30,7 +30,9 @@ from django.utils import timezone
 from redis.exceptions import RedisError
 
 from alerts.choices import DeadLetterStage, ForwardStatus
+from alerts.dynamic_config import runtime
 from alerts.models import AlertOutbox, DeadLetter
+from alerts.pipeline_stats import forwarded_record
 from alerts.wakeup import WakeKind, wake, wake_clear
 from forwarding.circuit_breaker import CircuitBreaker
 from forwarding.client import ForwardPermanentError, ForwardTransientError, moog_post
@@ -86,7 +88,7 @@ def lease_seconds() -> float:
 
 def chunk_size() -> int:
     """About two seconds of the global rate: small enough that other workers find rows to share."""
-    per_second = settings.MOOG_RATE_LIMIT / settings.MOOG_RATE_PERIOD
+    per_second = runtime("moog_rate_limit") / runtime("moog_rate_period")  # runtime settings (issue 11)
     return max(1, min(settings.FORWARD_CLAIM_SIZE, math.ceil(per_second * 2)))
 
 
@@ -195,6 +197,7 @@ class Outcomes:
                     [(r.audit_id, r.audit_received_at) for r, _, _ in self.dead if r.audit_id], ForwardStatus.DEAD
                 )
         result.sent += len(self.sent)
+        forwarded_record([r.payload for r in self.sent])  # dashboard statistics (issue 11)
         result.retried += len(self.retries)
         result.dead += len(self.dead)
         self.sent.clear()

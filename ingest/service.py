@@ -17,6 +17,7 @@ from django.conf import settings
 from django.db import DatabaseError, InterfaceError, OperationalError, connection
 
 from alerts.inbox import batch_accept
+from alerts.pipeline_stats import ingest_failure_record
 from ingest.auth import api_key_valid, presented_api_key
 from ingest.backpressure import backlog_full
 from ingest.metrics import EVENTS_ACCEPTED, EVENTS_REJECTED, LATENCY, REQUESTS, REQUESTS_ACCEPTED
@@ -68,6 +69,8 @@ def ingest_handle(header: Callable[[str], str | None], read: Callable[[int], byt
         headers = {"Retry-After": str(refused.retry_after)} if refused.retry_after else {}
         response = IngestResponse(refused.status, {"error": refused.message, **refused.extra}, headers)
         REQUESTS.labels(str(refused.status), refused.reason).inc()
+        if refused.status >= 500:
+            ingest_failure_record()  # availability SLO (issue 11)
     LATENCY.observe(time.perf_counter() - started)
     return response
 

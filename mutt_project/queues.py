@@ -21,6 +21,7 @@ class TaskName(StrEnum):
     ENSURE_PARTITIONS = "mutt.remediation.ensure_partitions"
     ENFORCE_RETENTION = "mutt.remediation.enforce_retention"
     PRUNE_BATCHES = "mutt.remediation.prune_batches"
+    QUEUE_HEARTBEAT = "mutt.remediation.queue_heartbeat"  # issue 11: sent to every queue by Beat
 
 
 TASK_ROUTES = {

@@ -23,3 +23,14 @@ BEAT_SCHEDULE = {
     "enforce-retention": _entry(TaskName.ENFORCE_RETENTION, crontab(minute=15, hour=1), 3600),
     "prune-batches": _entry(TaskName.PRUNE_BATCHES, crontab(minute=30), 1800),
 }
+
+# ---- issue 11: worker queue health for the dashboard ----
+# Every 10 s one heartbeat task per queue; whichever worker of that queue runs
+# it stamps the time in Redis. A queue nobody serves goes stale (red) in 30 s.
+for _queue in Queue:
+    BEAT_SCHEDULE[f"heartbeat-{_queue.value}"] = {
+        "task": TaskName.QUEUE_HEARTBEAT.value,
+        "schedule": 10.0,
+        "args": [_queue.value],
+        "options": {"queue": _queue.value, "expires": 9},
+    }

@@ -15,6 +15,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from alerts.choices import AuditOperation, BatchStatus, DeadLetterStage, DeadLetterStatus, ForwardStatus
+from alerts.dynamic_config import runtime
 from alerts.inbox import batch_accept
 from alerts.models import AlertOutbox, ConfigAuditLog, DeadLetter, IngestBatch
 from alerts.wakeup import WakeKind, wake, wake_send
@@ -141,7 +142,7 @@ def dead_letter_replay(
         letter.attempts += 1
         letter.last_error = error[:2000]
         letter.response_status = status or letter.response_status
-        if letter.attempts >= settings.MAX_DLQ_RETRIES:
+        if letter.attempts >= runtime("max_dlq_retries"):
             letter.status = DeadLetterStatus.POISONED
             letter.next_attempt_at = None
             result = ReplayResult.POISONED

@@ -10,6 +10,7 @@ from django.db import DatabaseError, InterfaceError
 
 from mutt_project.queues import TaskName
 from remediation.beat_lock import beat_lock_take
+from remediation.heartbeat import queue_heartbeat_record
 from remediation.services import (
     batches_prune,
     dead_letters_replay_due,
@@ -67,3 +68,10 @@ def prune_batches() -> dict:
     if not beat_lock_take(TaskName.PRUNE_BATCHES, 600):
         return _SKIPPED
     return {"deleted": batches_prune()}
+
+
+# ---- issue 11: worker queue health ----
+@shared_task(name=TaskName.QUEUE_HEARTBEAT.value, ignore_result=True)
+def queue_heartbeat(queue: str) -> None:
+    """Stamp "a worker of ``queue`` answered now" for the dashboard (no lock: duplicates are harmless)."""
+    queue_heartbeat_record(queue)

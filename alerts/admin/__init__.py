@@ -1,1 +1,1 @@
-from alerts.admin import pipeline, rules  # noqa: F401  (registrations)
+from alerts.admin import pipeline, rules, runtime  # noqa: F401  (registrations)

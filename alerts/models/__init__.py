@@ -1,6 +1,7 @@
 from alerts.models.audit import ConfigAuditLog
 from alerts.models.pipeline import AlertOutbox, DeadLetter, EventAuditLog, IngestBatch
 from alerts.models.rules import AlertRule, DevelopmentHost, DeviceTeam
+from alerts.models.runtime import RuntimeSetting
 
 __all__ = [
     "AlertOutbox",
@@ -11,4 +12,5 @@ __all__ = [
     "DeviceTeam",
     "EventAuditLog",
     "IngestBatch",
+    "RuntimeSetting",
 ]

@@ -27,8 +27,10 @@ from redis.exceptions import RedisError
 
 from alerts import metrics
 from alerts.choices import BatchStatus, DeadLetterStage
+from alerts.dynamic_config import runtime
 from alerts.flood import Flood, unhandled_count
 from alerts.models import DeadLetter, IngestBatch
+from alerts.pipeline_stats import classified_record
 from alerts.rule_cache import ruleset_current
 from alerts.rule_stats import rule_hits_record
 from alerts.wakeup import WakeKind, wake, wake_clear, wake_hold
@@ -304,7 +306,7 @@ def _meta_alerts_insert(cursor, floods: list[Flood], now: datetime) -> tuple[int
         window_start = datetime.fromtimestamp(flood.window_start, tz=now.tzinfo)
         message = (
             f"Unhandled event flood: {flood.hostname} sent {flood.count} events no rule matched "
-            f"within {settings.UNHANDLED_EVENT_WINDOW} s"
+            f"within {runtime('unhandled_event_window')} s"
         )
         event = {
             "correlation_id": flood.correlation_id,
@@ -444,6 +446,7 @@ def _record_after_commit(
     metrics.PROCESSING_LATENCY.observe(time.perf_counter() - started)
     try:
         rule_hits_record(hits)
+        classified_record(sum(handlings.values()), unmatched)  # dashboard statistics (issue 11)
     except RedisError as exc:
         metrics.REDIS_ERRORS.labels(operation="rule_hits").inc()
         log.warning("rule statistics not updated (%s)", type(exc).__name__)

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import pytest
 
+from alerts.dynamic_config import runtime_all
 from forwarding.rate_limiter import send_record, slot_interval, slot_reserve
 
 
 @pytest.fixture
-def limit(settings):
+def limit(settings, db):
     settings.MOOG_RATE_LIMIT = 10
     settings.MOOG_RATE_PERIOD = 1
     settings.MOOG_RATE_GUARD_SECONDS = 0.0
+    runtime_all()  # the runtime settings are read once here, not inside the timed calls
     return settings
 
 
