@@ -59,6 +59,7 @@ QUEUE_HEARTBEAT = f"{PREFIX}:heartbeat:queue:"  # + queue name
 STATS_CLASSIFIED_HOUR = f"{PREFIX}:stats:classified:h:"  # + epoch hour
 STATS_FORWARDED_HOUR = f"{PREFIX}:stats:forwarded:h:"  # + epoch hour
 STATS_UNMATCHED_HOSTS = f"{PREFIX}:stats:unmatched:h:"  # + epoch hour; sorted set host -> count
+MOOG_LAST_ERROR = f"{PREFIX}:moog:last_error"  # JSON {at, error} of the last failed request
 STATS_CLASSIFIED_TOTAL = f"{PREFIX}:stats:classified:total"
 STATS_FORWARDED_TOTAL = f"{PREFIX}:stats:forwarded:total"
 STATS_INGEST_ACCEPTED_HOUR = f"{PREFIX}:stats:ingest:accepted:h:"  # + epoch hour; accepted requests

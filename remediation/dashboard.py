@@ -12,13 +12,13 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from remediation.status import status_cached
+from remediation.status import DASHBOARD_MAX_AGE_SECONDS, status_cached
 
 REFRESH_SECONDS = 5
 
 
 def _context(request) -> dict:
-    status = status_cached()
+    status = status_cached(max_age=DASHBOARD_MAX_AGE_SECONDS)
     series = status.get("eps_series") or []
     return {
         "status": status,

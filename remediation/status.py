@@ -37,13 +37,15 @@ from alerts.pipeline_stats import (
 )
 from alerts.rule_stats import rule_stats_all
 from forwarding.circuit_breaker import breaker_status
+from forwarding.client import moog_last_error
 from mutt_project import redis_keys
 from mutt_project.queues import Queue
 from mutt_project.redis_client import get_redis
 
 log = logging.getLogger(__name__)
 
-STATUS_CACHE_SECONDS = 5
+STATUS_CACHE_SECONDS = 5  # /api/v2/metrics accepts a snapshot this old (the reference guide's 5 s)
+DASHBOARD_MAX_AGE_SECONDS = 2  # the dashboard, refreshing every 5 s, wants a fresher one
 # A queue whose heartbeat is older than this shows red (the heartbeat runs every 10 s).
 QUEUE_STALE_SECONDS = 30
 
@@ -57,9 +59,6 @@ SELECT count(*) FILTER (WHERE next_attempt_at <= now()), count(*),
   FROM alert_outbox
 """
 _DEAD_LETTERS_SQL = "SELECT stage, status, count(*) FROM dead_letters GROUP BY stage, status ORDER BY stage, status"
-_LAST_DEAD_ERROR_SQL = """
-SELECT last_error FROM dead_letters WHERE stage = 'forward' AND last_error <> '' ORDER BY id DESC LIMIT 1
-"""
 
 
 @dataclass
@@ -102,17 +101,15 @@ def _backlog() -> dict:
     }
 
 
-def _dead_letters() -> tuple[list, str]:
+def _dead_letters() -> list:
     with connection.cursor() as cursor:
         cursor.execute(_DEAD_LETTERS_SQL)
-        rows = [{"stage": s, "status": st, "count": n} for s, st, n in cursor.fetchall()]
-        cursor.execute(_LAST_DEAD_ERROR_SQL)
-        last = cursor.fetchone()
-    return rows, (last[0] if last else "")
+        return [{"stage": s, "status": st, "count": n} for s, st, n in cursor.fetchall()]
 
 
-def _moog(last_error: str) -> dict:
+def _moog() -> dict:
     breaker = breaker_status()
+    last_error = moog_last_error()
     client = get_redis()
     now_us = time.time() * 1_000_000
     sent_last_second = client.zcount(redis_keys.RATE_LIMIT_SENT, now_us - 1_000_000, "+inf")
@@ -124,7 +121,8 @@ def _moog(last_error: str) -> dict:
         "sends_last_second": int(sent_last_second),
         "rate_limit": runtime("moog_rate_limit"),
         "rate_period": runtime("moog_rate_period"),
-        "last_error": last_error,
+        "last_error": last_error["error"] if last_error else "",
+        "last_error_at": last_error["at"] if last_error else None,
     }
 
 
@@ -179,7 +177,7 @@ def status_read() -> Status:
             errors.append(name)
             return default
 
-    dead, last_dead_error = part("dead_letters", _dead_letters, ([], ""))
+    dead = part("dead_letters", _dead_letters, [])
     backlog = part("backlog", _backlog, {})
     return Status(
         timestamp=time.time(),
@@ -188,7 +186,7 @@ def status_read() -> Status:
         today=part("today", stats_today, {}),
         totals=part("totals", totals, {}),
         backlog=backlog,
-        moog=part("moog", lambda: _moog(backlog.get("outbox_last_error") or last_dead_error), {}),
+        moog=part("moog", _moog, {}),
         dead_letters=dead,
         top_unmatched_hosts=part("top_unmatched_hosts", unmatched_hosts_top, []),
         top_rules=part("top_rules", _top_rules, []),
@@ -198,13 +196,15 @@ def status_read() -> Status:
     )
 
 
-def status_cached() -> dict:
+def status_cached(max_age: float = STATUS_CACHE_SECONDS) -> dict:
     """``status_read`` as a dict, shared by every web process through Redis for a few seconds."""
     client = get_redis()
     try:
         cached = client.get(redis_keys.STATUS_CACHE)
         if cached:
-            return orjson.loads(cached)
+            status = orjson.loads(cached)
+            if time.time() - status["timestamp"] <= max_age:
+                return status
     except RedisError:
         return asdict(status_read())
     status = asdict(status_read())
