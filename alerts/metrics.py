@@ -1,6 +1,6 @@
 """Prometheus metrics of classification (exported by the project's /metrics, multiprocess-aware)."""
 
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter, Gauge, Histogram
 
 EVENTS_PROCESSED = Counter("mutt_alerter_events_processed_total", "Events classified, by handling", ["handling"])
 PROCESSING_LATENCY = Histogram(
@@ -16,4 +16,42 @@ REDIS_ERRORS = Counter(
     "mutt_alerter_redis_errors_total",
     "Redis calls of classification that failed (flood counters, statistics)",
     ["operation"],
+)
+
+# ---- issue 11: pipeline gauges (set by ingest's backpressure check and by the
+# maintenance heartbeat every 10 s, remediation.heartbeat; defined here so both
+# can import them: nothing imports ingest) ----
+INGEST_QUEUE_DEPTH = Gauge(
+    "mutt_ingest_queue_depth",
+    "Unclassified events in the inbox (ingest batches not yet classified)",
+    multiprocess_mode="mostrecent",
+)
+ALERT_QUEUE_DEPTH = Gauge(
+    "mutt_alert_queue_depth", "Alerts due for Moogsoft now (outbox rows due)", multiprocess_mode="mostrecent"
+)
+OLDEST_UNCLASSIFIED_AGE = Gauge(
+    "mutt_ingest_oldest_unclassified_age_seconds",
+    "Age of the oldest unclassified event (0 when none)",
+    multiprocess_mode="mostrecent",
+)
+MOOG_DLQ_DEPTH = Gauge(
+    "mutt_moog_dlq_depth", "Forwarding dead letters waiting for replay (status pending)", multiprocess_mode="mostrecent"
+)
+PARTITION_NEXT_MONTH = Gauge(
+    "mutt_audit_next_month_partition",
+    "1 when next month's event_audit_log partition exists, else 0",
+    multiprocess_mode="mostrecent",
+)
+GAUGES_UPDATED = Gauge(
+    "mutt_gauges_updated_timestamp_seconds",
+    "When the periodic job last updated the pipeline gauges",
+    multiprocess_mode="mostrecent",
+)
+RULE_CACHE_LOAD_SUCCESS = Gauge(
+    "mutt_alerter_rule_cache_load_success",
+    "1 when this classifier's last rule load succeeded, 0 when it failed",
+    multiprocess_mode="min",
+)
+MESSAGES_PROCESSED = Counter(
+    "mutt_alerter_messages_processed_total", "Events classified, by whether a rule matched", ["status"]
 )

@@ -19,6 +19,7 @@ import orjson
 from redis.client import Pipeline
 from redis.exceptions import RedisError
 
+from alerts import metrics
 from mutt_project import redis_keys
 from mutt_project.redis_client import get_redis
 
@@ -98,6 +99,9 @@ def classified_record(events: int, unmatched: dict[str, int], now: float | None 
 
     Raises ``RedisError``; callers count and log it (a statistic, never an event).
     """
+    unmatched_total = sum(unmatched.values())
+    metrics.MESSAGES_PROCESSED.labels("matched").inc(events - unmatched_total)
+    metrics.MESSAGES_PROCESSED.labels("unmatched").inc(unmatched_total)
     hour = _hour(now)
     pipe = get_redis().pipeline(transaction=False)
     pipe.incrby(f"{redis_keys.STATS_CLASSIFIED_HOUR}{hour}", events)

@@ -64,7 +64,12 @@ def ruleset_current() -> RuleSet:
     now = time.monotonic()
     stale = now - _loaded_at > runtime("rule_cache_ttl")
     if _cached is None or stale or (version is not None and version != _cached_version):
-        _cached = _load_ruleset()
+        try:
+            _cached = _load_ruleset()
+        except Exception:
+            metrics.RULE_CACHE_LOAD_SUCCESS.set(0)  # the reference's gauge; the error propagates unchanged
+            raise
+        metrics.RULE_CACHE_LOAD_SUCCESS.set(1)
         _cached_version = version
         _loaded_at = now
         metrics.RULE_CACHE_RELOADS.inc()

@@ -10,6 +10,7 @@ import requests
 from django.conf import settings
 from redis.exceptions import RedisError
 
+from forwarding.metrics import MOOG_RETRY_COUNT
 from mutt_project import redis_keys
 from mutt_project.redis_client import get_redis
 
@@ -72,7 +73,11 @@ def moog_post(payload: dict) -> int:
     """
     try:
         return _moog_post(payload)
-    except (ForwardTransientError, ForwardPermanentError) as exc:
+    except ForwardTransientError as exc:
+        MOOG_RETRY_COUNT.inc()
+        moog_last_error_record(str(exc))
+        raise
+    except ForwardPermanentError as exc:
         moog_last_error_record(str(exc))
         raise
 

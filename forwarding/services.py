@@ -226,16 +226,16 @@ def alert_send(alert: dict, breaker: CircuitBreaker) -> None:
     try:
         status = moog_post(payload)
     except ForwardPermanentError as exc:
-        MOOG_REQUESTS.labels(str(exc.status)).inc()
+        MOOG_REQUESTS.labels("fail", str(exc.status)).inc()
         breaker.record_success()  # Moogsoft answered: it is up, the alert is the problem
         raise
     except ForwardTransientError as exc:
-        MOOG_REQUESTS.labels(_status_label(exc)).inc()
+        MOOG_REQUESTS.labels("retry", _status_label(exc)).inc()
         breaker.record_failure()
         raise
     finally:
         MOOG_FORWARD_LATENCY.observe(time.perf_counter() - started)
-    MOOG_REQUESTS.labels(str(status)).inc()
+    MOOG_REQUESTS.labels("success", str(status)).inc()
     breaker.record_success()
 
 

@@ -20,7 +20,7 @@ from alerts.inbox import batch_accept
 from alerts.pipeline_stats import ingest_failure_record
 from ingest.auth import api_key_valid, presented_api_key
 from ingest.backpressure import backlog_full
-from ingest.metrics import EVENTS_ACCEPTED, EVENTS_REJECTED, LATENCY, REQUESTS, REQUESTS_ACCEPTED
+from ingest.metrics import EVENTS_ACCEPTED, EVENTS_REJECTED, LATENCY, REQUESTS, REQUESTS_ACCEPTED, request_status
 from ingest.notifier import accepted_notify
 from ingest.parsing import (
     BodyError,
@@ -68,7 +68,7 @@ def ingest_handle(header: Callable[[str], str | None], read: Callable[[int], byt
     except IngestRefused as refused:
         headers = {"Retry-After": str(refused.retry_after)} if refused.retry_after else {}
         response = IngestResponse(refused.status, {"error": refused.message, **refused.extra}, headers)
-        REQUESTS.labels(str(refused.status), refused.reason).inc()
+        REQUESTS.labels(request_status(refused.status, refused.reason), refused.reason).inc()
         if refused.status >= 500:
             ingest_failure_record()  # availability SLO (issue 11)
     LATENCY.observe(time.perf_counter() - started)
