@@ -92,3 +92,10 @@ def runtime_forget() -> None:
     """Force the next read to look at Redis and PostgreSQL (after a change in this process, and in tests)."""
     _state["checked"] = float("-inf")
     _state["loaded"] = float("-inf")
+
+
+def runtime_reset() -> None:
+    """Drop every cached value (tests: a rolled-back transaction's values must not outlive it)."""
+    with _lock:
+        _state.update(values={}, version=None)
+        runtime_forget()

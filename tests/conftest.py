@@ -233,3 +233,14 @@ def workers(transactional_db, redis_client, moog_sink):
 @pytest.fixture
 def api_key() -> str:
     return settings.INGEST_API_KEYS[0]
+
+
+# ---- issue 11: runtime settings -------------------------------------------
+@pytest.fixture(autouse=True)
+def _runtime_settings_fresh():
+    """Each test starts with no cached operator values (a rolled-back test's values must not linger)."""
+    from alerts.dynamic_config import runtime_reset
+
+    runtime_reset()
+    yield
+    runtime_reset()
