@@ -12,6 +12,7 @@ from redis.exceptions import RedisError
 
 from forwarding.metrics import MOOG_RETRY_COUNT
 from mutt_project import redis_keys
+from mutt_project.log_format import log_context
 from mutt_project.redis_client import get_redis
 
 log = logging.getLogger(__name__)
@@ -71,15 +72,21 @@ def moog_post(payload: dict) -> int:
 
     A failure is also kept as Moogsoft's last error for the dashboard (issue 11).
     """
-    try:
-        return _moog_post(payload)
-    except ForwardTransientError as exc:
-        MOOG_RETRY_COUNT.inc()
-        moog_last_error_record(str(exc))
-        raise
-    except ForwardPermanentError as exc:
-        moog_last_error_record(str(exc))
-        raise
+    with log_context(correlation_id=payload.get("external_id")):
+        try:
+            status = _moog_post(payload)
+        except ForwardTransientError as exc:
+            MOOG_RETRY_COUNT.inc()
+            moog_last_error_record(str(exc))
+            log.warning("moogsoft POST failed, will retry: %s", exc)
+            raise
+        except ForwardPermanentError as exc:
+            moog_last_error_record(str(exc))
+            log.warning("moogsoft POST refused, dead letter: %s", exc)
+            raise
+        # One line per delivered alert: forwarding is paced to the rate limit, so this stays cheap.
+        log.info("moogsoft POST %s", status)
+        return status
 
 
 def _moog_post(payload: dict) -> int:

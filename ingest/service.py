@@ -34,6 +34,7 @@ from ingest.parsing import (
     normalise_event,
     parse_body,
 )
+from mutt_project.log_format import log_context
 
 log = logging.getLogger(__name__)
 
@@ -111,7 +112,10 @@ def _ingest(header: Callable[[str], str | None], read: Callable[[int], bytes]) -
         message = rejected[0]["error"] if len(rejected) == 1 else "no valid event in the request"
         raise IngestRefused(400, "no_valid_event", message, extra={"accepted": 0, "rejected": rejected})
 
-    _store(b"[" + b",".join(encoded) + b"]", len(accepted), received_at)
+    with log_context(correlation_ids=accepted):  # on the storage warning, and the debug line below
+        _store(b"[" + b",".join(encoded) + b"]", len(accepted), received_at)
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("ingest: accepted %d events", len(accepted))
     EVENTS_ACCEPTED.inc(len(accepted))
     if len(candidates) == 1 and raw.lstrip()[:1] == b"{":
         return {"status": "accepted", "correlation_id": accepted[0]}

@@ -245,6 +245,19 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
 
+# ---- issue 11: JSON logs (one object per line) when LOG_FORMAT=json, the production default ----
+LOG_FORMAT = env_str("LOG_FORMAT", "json" if PRODUCTION else "text")
+if LOG_FORMAT not in ("json", "text"):
+    raise ImproperlyConfigured("LOG_FORMAT must be json or text")
+LOGGING["formatters"]["json"] = {"()": "mutt_project.log_format.JsonFormatter"}
+LOGGING["filters"] = {
+    "context": {"()": "mutt_project.log_format.ContextFilter"},
+    "redact": {"()": "mutt_project.log_format.RedactFilter"},
+}
+LOGGING["handlers"]["console"]["formatter"] = "json" if LOG_FORMAT == "json" else "plain"
+LOGGING["handlers"]["console"]["filters"] = ["context", "redact"]
+# ---- end issue 11 ----
+
 # =============================================================================
 # Production guard
 # =============================================================================

@@ -152,6 +152,7 @@ class Workers:
         env: dict | None = None,
         name: str | None = None,
         wait: bool = True,
+        loglevel: str = "INFO",
     ) -> subprocess.Popen:
         node = name or f"test{len(self.procs)}-{os.getpid()}"
         worker_env = (
@@ -184,7 +185,7 @@ class Workers:
                 "--without-gossip",
                 "--without-mingle",
                 "--loglevel",
-                "INFO",
+                loglevel,
             ],
             cwd=ROOT,
             env=worker_env,

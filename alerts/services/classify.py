@@ -359,6 +359,8 @@ def batches_process(batches: list[ClaimedBatch]) -> ClassifyResult:
                 result.dead_batches += 1
                 continue
             live.append(batch)
+            if log.isEnabledFor(logging.DEBUG):  # the ids of a batch, for a grep by correlation id (issue 11)
+                log.debug("classify batch %s", batch.id, extra={"batch_id": batch.id, "correlation_ids": [e.get("correlation_id") for e in batch.events]})  # fmt: skip
             received_text = batch.received_at.isoformat()
             batch_id = str(batch.id)
             for event in batch.events:

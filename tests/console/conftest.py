@@ -17,15 +17,28 @@ from tests.conftest import ROOT, _test_database_url, free_port, wait_for
 
 
 @pytest.fixture
-def web_server(redis_client, moog_sink, tmp_path):
-    """The web process as the Procfile runs it (gunicorn + mutt_project.wsgi) on the test database."""
+def web_server_env() -> dict:
+    """Extra environment for the web process (a test module may override this fixture)."""
+    return {}
+
+
+@pytest.fixture
+def web_server(redis_client, moog_sink, tmp_path, web_server_env):
+    """The web process as the Procfile runs it (gunicorn + mutt_project.wsgi) on the test database.
+
+    Its output goes to ``tmp_path / "web.log"``.
+    """
     port = free_port()
-    env = os.environ | {
-        "DATABASE_URL": _test_database_url(),
-        "MUTT_SERVICE_NAME": "web",
-        "MOOG_WEBHOOK_URL": moog_sink.url,
-        "LOG_LEVEL": "WARNING",
-    }
+    env = (
+        os.environ
+        | {
+            "DATABASE_URL": _test_database_url(),
+            "MUTT_SERVICE_NAME": "web",
+            "MOOG_WEBHOOK_URL": moog_sink.url,
+            "LOG_LEVEL": "WARNING",
+        }
+        | web_server_env
+    )
     log = (tmp_path / "web.log").open("w")
     proc = subprocess.Popen(
         [str(Path(sys.executable).parent / "gunicorn"), "mutt_project.wsgi:application",
