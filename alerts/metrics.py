@@ -55,3 +55,10 @@ RULE_CACHE_LOAD_SUCCESS = Gauge(
 MESSAGES_PROCESSED = Counter(
     "mutt_alerter_messages_processed_total", "Events classified, by whether a rule matched", ["status"]
 )
+BACKPRESSURE_WARNINGS = Counter(
+    "mutt_alerter_backpressure_warnings_total", "Classify runs that found the backlog at or over the warn threshold"
+)
+SHED_EVENTS = Counter(
+    "mutt_alerter_shed_messages_total", "Events shed to classify dead letters (alerter_shed_mode dlq)"
+)
+DEFER_EVENTS = Counter("mutt_alerter_defer_events_total", "Classify runs deferred (alerter_shed_mode defer)")
