@@ -33,7 +33,7 @@ def test_a_slot_beyond_the_callers_patience_is_not_taken(redis_client, limit):
     assert slot_reserve(max_wait=5).wait == pytest.approx(0.5, abs=0.02)  # the refused slot is still free
 
 
-def test_the_guard_widens_the_spacing(settings):
+def test_the_guard_widens_the_spacing(settings, db):
     settings.MOOG_RATE_LIMIT, settings.MOOG_RATE_PERIOD, settings.MOOG_RATE_GUARD_SECONDS = 20, 1, 0.04
     assert slot_interval() == pytest.approx(0.052)
 
