@@ -95,7 +95,12 @@ def runtime_forget() -> None:
 
 
 def runtime_reset() -> None:
-    """Drop every cached value (tests: a rolled-back transaction's values must not outlive it)."""
+    """Start from "no operator values" at the current version (tests: the test database starts
+    empty, and a rolled-back test's values must not outlive it). Reads Redis, not PostgreSQL."""
+    try:
+        version = get_redis().get(redis_keys.RUNTIME_SETTINGS_VERSION)
+    except RedisError:
+        version = None
+    now = time.monotonic()
     with _lock:
-        _state.update(values={}, version=None)
-        runtime_forget()
+        _state.update(values={}, version=version, checked=now, loaded=now)

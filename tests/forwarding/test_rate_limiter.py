@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from alerts.dynamic_config import runtime_all
 from forwarding.rate_limiter import send_record, slot_interval, slot_reserve
 
 
 @pytest.fixture
-def limit(settings, db):
+def limit(settings):
     settings.MOOG_RATE_LIMIT = 10
     settings.MOOG_RATE_PERIOD = 1
     settings.MOOG_RATE_GUARD_SECONDS = 0.0
-    runtime_all()  # the runtime settings are read once here, not inside the timed calls
     return settings
 
 
@@ -33,7 +31,7 @@ def test_a_slot_beyond_the_callers_patience_is_not_taken(redis_client, limit):
     assert slot_reserve(max_wait=5).wait == pytest.approx(0.5, abs=0.02)  # the refused slot is still free
 
 
-def test_the_guard_widens_the_spacing(settings, db):
+def test_the_guard_widens_the_spacing(settings):
     settings.MOOG_RATE_LIMIT, settings.MOOG_RATE_PERIOD, settings.MOOG_RATE_GUARD_SECONDS = 20, 1, 0.04
     assert slot_interval() == pytest.approx(0.052)
 
