@@ -80,3 +80,25 @@ def test_slo_from_mutt_data(user_api, redis_client, settings):
     assert body["slos"]["alerter_latency"]["compliant"] is False
     assert body["overall_compliant"] is False
     assert user_api.get("/api/v2/slo?window_hours=0").status_code == 400
+
+
+def test_a_queue_nobody_answers_for_30_seconds_shows_red(redis_client):
+    import time
+
+    from remediation.heartbeat import queue_heartbeat_record
+    from remediation.status import queues_health
+
+    now = time.time()
+    queue_heartbeat_record("classify", now=now - 5)
+    queue_heartbeat_record("forward", now=now - 31)
+    health = queues_health(now=now)
+    assert health["classify"]["ok"] is True
+    assert health["forward"]["ok"] is False  # stopped answering
+    assert health["maintenance"] == {"age": None, "ok": False}  # never answered
+
+
+def test_admin_is_branded_and_links_to_the_console(client, redis_client):
+    client.force_login(get_user_model().objects.create_superuser("root", "r@example.net", "pw-not-a-secret"))
+    page = client.get("/admin/").content.decode()
+    assert "MUTT administration" in page and "Django administration" not in page
+    assert 'href="/"' in page and "/api/docs/" in page and "Flower" in page
