@@ -62,3 +62,8 @@ SHED_EVENTS = Counter(
     "mutt_alerter_shed_messages_total", "Events shed to classify dead letters (alerter_shed_mode dlq)"
 )
 DEFER_EVENTS = Counter("mutt_alerter_defer_events_total", "Classify runs deferred (alerter_shed_mode defer)")
+DB_WRITE_LATENCY = Histogram(
+    "mutt_alerter_db_write_latency_seconds",
+    "Time to write one claim's audit rows, outbox rows and batch states (COPY and move, before commit)",
+    buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
+)

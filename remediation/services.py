@@ -23,7 +23,7 @@ from forwarding.circuit_breaker import BreakerState, CircuitBreaker, breaker_sta
 from forwarding.client import ForwardPermanentError, ForwardTransientError
 from forwarding.rate_limiter import slot_wait
 from forwarding.services import alert_send, audit_status_update
-from remediation.metrics import DLQ_DEPTH, REMEDIATION_REPLAYED
+from remediation.metrics import DLQ_DEPTH, REMEDIATION_REPLAYED, counted_health_check
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +72,7 @@ def dlq_backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(2**attempts, settings.DLQ_BACKOFF_MAX_SECONDS))
 
 
+@counted_health_check  # mutt_remediation_health_checks_total (issue 11)
 def moog_healthy() -> bool:
     """Breaker not OPEN and a light GET answered with anything but a 5xx (or no answer)."""
     if breaker_status()["state"] == BreakerState.OPEN:

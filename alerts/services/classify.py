@@ -381,6 +381,7 @@ def batches_process(batches: list[ClaimedBatch]) -> ClassifyResult:
         counts: dict[str, int] = {}
         unmatched: dict[str, int] = {}
         hits: dict[int, int] = {}
+        write_started = time.perf_counter()  # mutt_alerter_db_write_latency_seconds (issue 11)
         with connection.cursor() as cursor:
             done_ids = [b.id for b in live]
             if lines:
@@ -409,6 +410,7 @@ def batches_process(batches: list[ClaimedBatch]) -> ClassifyResult:
                     "WHERE id = ANY(%s)",
                     [done_ids],
                 )
+        metrics.DB_WRITE_LATENCY.observe(time.perf_counter() - write_started)
         if dead_events:
             DeadLetter.objects.bulk_create(dead_events)
         result.inserted = counts.get("inserted", 0)
