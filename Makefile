@@ -4,6 +4,7 @@ VENV := .venv
 STAMP := $(VENV)/.requirements.stamp
 
 .PHONY: run test venv lint bench bench-ingest bench-classify bench-rules bench-forward stop clean
+.PHONY: bench-dashboard
 
 run: venv
 	bash scripts/run.sh
@@ -41,6 +42,10 @@ bench-classify: venv
 # Forwarding drain and worker CPU at a rate limit (needs services.env sourced; uses its own database).
 bench-forward: venv
 	$(VENV)/bin/python bench/forward.py $(BENCH_ARGS)
+
+# ---- issue 11: dashboard and status API over 10 million audit rows (needs services.env sourced) ----
+bench-dashboard: venv
+	$(VENV)/bin/python bench/dashboard.py $(BENCH_ARGS)
 
 stop:
 	bash scripts/services.sh stop .run/data

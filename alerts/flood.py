@@ -15,8 +15,7 @@ import time
 import uuid
 from dataclasses import dataclass
 
-from django.conf import settings
-
+from alerts.dynamic_config import runtime
 from mutt_project import redis_keys
 from mutt_project.redis_client import get_redis
 
@@ -66,8 +65,8 @@ def unhandled_count(per_host: dict[str, int], now: float | None = None) -> list[
     """
     if not per_host:
         return []
-    window = settings.UNHANDLED_EVENT_WINDOW
-    threshold = settings.UNHANDLED_EVENT_THRESHOLD
+    window = runtime("unhandled_event_window")
+    threshold = runtime("unhandled_event_threshold")
     window_start = int(now if now is not None else time.time()) // window * window
     hosts = list(per_host)
     keys = [f"{redis_keys.UNHANDLED_COUNT}{host}:{window_start}" for host in hosts]

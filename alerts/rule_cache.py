@@ -16,6 +16,7 @@ from django.db import transaction
 from redis.exceptions import RedisError
 
 from alerts import metrics
+from alerts.dynamic_config import runtime
 from alerts.rule_engine import RuleSet
 from mutt_project import redis_keys
 from mutt_project.redis_client import get_redis
@@ -65,9 +66,14 @@ def ruleset_current() -> RuleSet:
     global _cached, _cached_version, _loaded_at
     version = _current_version()
     now = clock()
-    stale = now - _loaded_at > settings.RULE_CACHE_TTL
+    stale = now - _loaded_at > runtime("rule_cache_ttl")
     if _cached is None or stale or (version is not None and version != _cached_version):
-        _cached = _load_ruleset()
+        try:
+            _cached = _load_ruleset()
+        except Exception:
+            metrics.RULE_CACHE_LOAD_SUCCESS.set(0)  # the reference's gauge; the error propagates unchanged
+            raise
+        metrics.RULE_CACHE_LOAD_SUCCESS.set(1)
         _cached_version = version
         _loaded_at = now
         metrics.RULE_CACHE_RELOADS.inc()

@@ -7,6 +7,7 @@ the ``queue`` task attribute).
 from celery import shared_task
 from django.db import DatabaseError, InterfaceError
 
+from alerts.backpressure import backlog_shed
 from alerts.services import batches_classify
 from mutt_project.queues import TaskName
 
@@ -21,6 +22,7 @@ from mutt_project.queues import TaskName
 )
 def classify_pending() -> dict:
     """Classify pending ingest batches (woken by ingest; re-woken by the sweeper)."""
+    backlog_shed()  # runtime-tunable load shedding first (issue 11)
     result = batches_classify()
     return {
         "batches": result.batches,

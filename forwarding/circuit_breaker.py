@@ -21,7 +21,8 @@ from enum import StrEnum
 from django.conf import settings
 from redis.commands.core import Script
 
-from forwarding.metrics import MOOG_CIRCUIT_STATE
+from alerts.dynamic_config import runtime
+from forwarding.metrics import MOOG_CIRCUIT_OPENS, MOOG_CIRCUIT_STATE, MOOG_CIRCUIT_TRANSITIONS
 from mutt_project import redis_keys
 from mutt_project.redis_client import get_redis
 
@@ -32,13 +33,15 @@ class BreakerState(StrEnum):
     OPEN = "open"
 
 
-_GAUGE = {BreakerState.CLOSED: 0, BreakerState.HALF_OPEN: 1, BreakerState.OPEN: 2}
+# The reference's encoding: 0 closed, 1 open, 2 half-open.
+_GAUGE = {BreakerState.CLOSED: 0, BreakerState.OPEN: 1, BreakerState.HALF_OPEN: 2}
 
 # KEYS: state, failures, opened_at (ms), probe lock
 # ARGV: op (acquire|success|failure), token, threshold, open timeout (ms), probe lock ttl (ms)
 # Returns {verdict, number}:
 #   acquire → {"closed", failures} send; {"probe", 0} send as the probe; {"open", ms} wait that long
-#   success / failure → {state after, consecutive failures}
+#   success → {"closed", 1 if this call closed the breaker else 0}
+#   failure → {state after, consecutive failures}, or {"open", timeout ms} when this call opened it
 _BREAKER_LUA = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -64,13 +67,15 @@ if op == 'acquire' then
   -- another worker's probe is in flight: look again soon (at most a second)
   return {'open', math.min(math.max(redis.call('PTTL', KEYS[4]), 50), 1000)}
 elseif op == 'success' then
+  local moved = 0
   if state ~= 'closed' then
     redis.call('SET', KEYS[1], 'closed')
     redis.call('DEL', KEYS[3])
+    moved = 1
   end
   if (redis.call('GET', KEYS[2]) or '0') ~= '0' then redis.call('SET', KEYS[2], '0') end
   if redis.call('GET', KEYS[4]) == token then redis.call('DEL', KEYS[4]) end
-  return {'closed', 0}
+  return {'closed', moved}
 else
   if state == 'half_open' then
     if redis.call('GET', KEYS[4]) == token then return open() end
@@ -123,8 +128,8 @@ class CircuitBreaker:
             args=[
                 op,
                 self.token,
-                settings.MOOG_CIRCUIT_BREAKER_THRESHOLD,
-                settings.MOOG_CIRCUIT_BREAKER_TIMEOUT * 1000,
+                runtime("moog_circuit_breaker_threshold"),
+                runtime("moog_circuit_breaker_timeout") * 1000,
                 probe_ttl_ms,
             ],
             client=client,
@@ -136,18 +141,24 @@ class CircuitBreaker:
         self._clean = verdict == "closed" and number == 0
         if verdict == "probe":
             MOOG_CIRCUIT_STATE.set(_GAUGE[BreakerState.HALF_OPEN])
+            MOOG_CIRCUIT_TRANSITIONS.labels(BreakerState.HALF_OPEN.value).inc()
         return Verdict(verdict, number / 1000 if verdict == "open" else 0.0)
 
     def record_success(self) -> None:
         if self._clean:
             return
-        self._run("success")
+        _state, closed_now = self._run("success")
         MOOG_CIRCUIT_STATE.set(_GAUGE[BreakerState.CLOSED])
+        if closed_now:
+            MOOG_CIRCUIT_TRANSITIONS.labels(BreakerState.CLOSED.value).inc()
 
     def record_failure(self) -> str:
         self._clean = False
-        state, _failures = self._run("failure")
+        state, number = self._run("failure")
         MOOG_CIRCUIT_STATE.set(_GAUGE[BreakerState(state)])
+        if state == BreakerState.OPEN and number > 0:  # this call opened it (or re-opened after the probe)
+            MOOG_CIRCUIT_OPENS.inc()
+            MOOG_CIRCUIT_TRANSITIONS.labels(BreakerState.OPEN.value).inc()
         return state
 
 

@@ -2,8 +2,20 @@
 
 from __future__ import annotations
 
+import logging
+import time
+
+import orjson
 import requests
 from django.conf import settings
+from redis.exceptions import RedisError
+
+from forwarding.metrics import MOOG_RETRY_COUNT
+from mutt_project import redis_keys
+from mutt_project.log_format import log_context
+from mutt_project.redis_client import get_redis
+
+log = logging.getLogger(__name__)
 
 
 class ForwardTransientError(Exception):
@@ -56,7 +68,28 @@ def _retry_after(value: str | None) -> float | None:
 
 
 def moog_post(payload: dict) -> int:
-    """POST one alert; return the status on 2xx, raise ForwardTransientError / ForwardPermanentError."""
+    """POST one alert; return the status on 2xx, raise ForwardTransientError / ForwardPermanentError.
+
+    A failure is also kept as Moogsoft's last error for the dashboard (issue 11).
+    """
+    with log_context(correlation_id=payload.get("external_id")):
+        try:
+            status = _moog_post(payload)
+        except ForwardTransientError as exc:
+            MOOG_RETRY_COUNT.inc()
+            moog_last_error_record(str(exc))
+            log.warning("moogsoft POST failed, will retry: %s", exc)
+            raise
+        except ForwardPermanentError as exc:
+            moog_last_error_record(str(exc))
+            log.warning("moogsoft POST refused, dead letter: %s", exc)
+            raise
+        # One line per delivered alert: forwarding is paced to the rate limit, so this stays cheap.
+        log.info("moogsoft POST %s", status)
+        return status
+
+
+def _moog_post(payload: dict) -> int:
     try:
         response = _get_session().post(settings.MOOG_WEBHOOK_URL, json=payload, timeout=settings.MOOG_TIMEOUT)
     except requests.Timeout:
@@ -74,3 +107,17 @@ def moog_post(payload: dict) -> int:
             retry_after=_retry_after(response.headers.get("Retry-After")),
         )
     raise ForwardPermanentError(f"HTTP {status}", status=status, body_excerpt=excerpt)
+
+
+def moog_last_error_record(error: str) -> None:
+    """Keep the last failure (time and message, no payload) for the dashboard; a Redis error only logs."""
+    try:
+        get_redis().set(redis_keys.MOOG_LAST_ERROR, orjson.dumps({"at": time.time(), "error": error[:300]}), ex=86400)
+    except RedisError as exc:
+        log.warning("moogsoft last error not recorded (%s)", type(exc).__name__)
+
+
+def moog_last_error() -> dict | None:
+    """``{"at": epoch, "error": text}`` of the last failed Moogsoft request in the last day, if any."""
+    raw = get_redis().get(redis_keys.MOOG_LAST_ERROR)
+    return orjson.loads(raw) if raw else None

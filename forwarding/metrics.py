@@ -9,8 +9,18 @@ breaker in Redis, the outbox in PostgreSQL), not a per-process value.
 from prometheus_client import Counter, Gauge, Histogram
 
 MOOG_REQUESTS = Counter(
-    "mutt_moog_requests", "Requests sent to Moogsoft, by HTTP status (or 'timeout' / 'error').", ["status"]
+    "mutt_moog_requests",
+    "Requests sent to Moogsoft by outcome (status: success, fail = permanent, retry = transient) "
+    "and code (HTTP status, or 'timeout' / 'error').",
+    ["status", "code"],
 )
+MOOG_RETRY_COUNT = Counter(
+    "mutt_moog_retry_count", "Moogsoft requests that failed transiently (the alert is retried, or dead-lettered)."
+)
+MOOG_CIRCUIT_TRANSITIONS = Counter(
+    "mutt_moog_circuit_transitions", "Circuit breaker state changes, by the state entered.", ["to"]
+)
+MOOG_CIRCUIT_OPENS = Counter("mutt_moog_circuit_opens", "Times the Moogsoft circuit breaker opened.")
 MOOG_FORWARD_LATENCY = Histogram(
     "mutt_moog_forward_latency_seconds",
     "Duration of one Moogsoft webhook request.",
@@ -21,7 +31,7 @@ MOOG_RATE_LIMIT_HITS = Counter(
 )
 MOOG_CIRCUIT_STATE = Gauge(
     "mutt_moog_circuit_state",
-    "Moogsoft circuit breaker: 0 closed, 1 half-open, 2 open.",
+    "Moogsoft circuit breaker: 0 closed, 1 open, 2 half-open.",
     multiprocess_mode="mostrecent",
 )
 FORWARD_OUTBOX_DEPTH = Gauge(

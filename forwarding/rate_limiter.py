@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from redis.commands.core import Script
 
+from alerts.dynamic_config import runtime
 from forwarding.metrics import MOOG_RATE_LIMIT_HITS
 from mutt_project import redis_keys
 from mutt_project.redis_client import get_redis
@@ -88,7 +89,7 @@ class Slot:
 
 
 def slot_interval() -> float:
-    return (settings.MOOG_RATE_PERIOD + settings.MOOG_RATE_GUARD_SECONDS) / settings.MOOG_RATE_LIMIT
+    return (runtime("moog_rate_period") + settings.MOOG_RATE_GUARD_SECONDS) / runtime("moog_rate_limit")
 
 
 def slot_reserve(max_wait: float) -> Slot:
@@ -105,10 +106,10 @@ def slot_reserve(max_wait: float) -> Slot:
 def send_record() -> float:
     """Record a send now if the last window has room; else return the seconds to wait first."""
     client = get_redis()
-    window_us = int((settings.MOOG_RATE_PERIOD + settings.MOOG_RATE_GUARD_SECONDS) * 1_000_000)
+    window_us = int((runtime("moog_rate_period") + settings.MOOG_RATE_GUARD_SECONDS) * 1_000_000)
     member = f"{os.getpid()}:{_PROCESS_TOKEN}:{next(_send_ids)}"
     wait_us = _script(client, _SEND_LUA)(
-        keys=[redis_keys.RATE_LIMIT_SENT], args=[window_us, settings.MOOG_RATE_LIMIT, member], client=client
+        keys=[redis_keys.RATE_LIMIT_SENT], args=[window_us, runtime("moog_rate_limit"), member], client=client
     )
     return wait_us / 1_000_000
 

@@ -29,7 +29,9 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from alerts.choices import DeadLetterStage, ForwardStatus
+from alerts.dynamic_config import runtime
 from alerts.models import AlertOutbox, DeadLetter
+from alerts.pipeline_stats import forwarded_record
 from alerts.wakeup import WakeKind, wake, wake_clear, wake_later
 from forwarding.circuit_breaker import CircuitBreaker
 from forwarding.client import ForwardPermanentError, ForwardTransientError, moog_post
@@ -82,7 +84,7 @@ def lease_seconds() -> float:
 
 def chunk_size() -> int:
     """About two seconds of the global rate: small enough that other workers find rows to share."""
-    per_second = settings.MOOG_RATE_LIMIT / settings.MOOG_RATE_PERIOD
+    per_second = runtime("moog_rate_limit") / runtime("moog_rate_period")  # runtime settings (issue 11)
     return max(1, min(settings.FORWARD_CLAIM_SIZE, math.ceil(per_second * 2)))
 
 
@@ -191,6 +193,7 @@ class Outcomes:
                     [(r.audit_id, r.audit_received_at) for r, _, _ in self.dead if r.audit_id], ForwardStatus.DEAD
                 )
         result.sent += len(self.sent)
+        forwarded_record([r.payload for r in self.sent])  # dashboard statistics (issue 11)
         result.retried += len(self.retries)
         result.dead += len(self.dead)
         self.sent.clear()
@@ -219,16 +222,16 @@ def alert_send(alert: Alert, breaker: CircuitBreaker) -> None:
     try:
         status = moog_post(payload)
     except ForwardPermanentError as exc:
-        MOOG_REQUESTS.labels(str(exc.status)).inc()
+        MOOG_REQUESTS.labels("fail", str(exc.status)).inc()
         breaker.record_success()  # Moogsoft answered: it is up, the alert is the problem
         raise
     except ForwardTransientError as exc:
-        MOOG_REQUESTS.labels(_status_label(exc)).inc()
+        MOOG_REQUESTS.labels("retry", _status_label(exc)).inc()
         breaker.record_failure()
         raise
     finally:
         MOOG_FORWARD_LATENCY.observe(time.perf_counter() - started)
-    MOOG_REQUESTS.labels(str(status)).inc()
+    MOOG_REQUESTS.labels("success", str(status)).inc()
     breaker.record_success()
 
 

@@ -13,6 +13,7 @@ import time
 from django.conf import settings
 from django.db import connection
 
+from alerts.dynamic_config import runtime
 from ingest.metrics import QUEUE_DEPTH
 
 # Cost must not grow with the backlog (the check runs every second in every
@@ -64,7 +65,7 @@ def backlog_events() -> int:
 
 
 def backlog_full() -> bool:
-    return backlog_events() > settings.MAX_INGEST_QUEUE_SIZE
+    return backlog_events() > runtime("max_ingest_queue_size")
 
 
 def backlog_forget() -> None:

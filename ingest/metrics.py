@@ -4,19 +4,32 @@ In ``make run`` every process writes to PROMETHEUS_MULTIPROC_DIR and
 ``/metrics`` aggregates them, so the gauge says how to combine processes.
 """
 
-from prometheus_client import Counter, Gauge, Histogram
+from prometheus_client import Counter, Histogram
+
+from alerts.metrics import INGEST_QUEUE_DEPTH
 
 REQUESTS = Counter(
     "mutt_ingest_requests_total",
-    "Ingest requests by HTTP status and reason (accepted, unauthorized, backlog_full, ...)",
+    "Ingest requests by outcome (status: success, fail_auth, fail_json, fail_queue_full, fail_storage) "
+    "and reason (accepted, unauthorized, malformed, too_large, backlog_full, storage_unavailable, ...)",
     ["status", "reason"],
 )
+
+
+def request_status(http_status: int, reason: str) -> str:
+    """The reference's ``status`` label for a refused request (``fail_storage`` is its ``fail_redis``:
+    MUTT stores accepted events in PostgreSQL)."""
+    if http_status == 401:
+        return "fail_auth"
+    if reason == "backlog_full":
+        return "fail_queue_full"
+    if http_status >= 500:
+        return "fail_storage"
+    return "fail_json"
+
+
 EVENTS = Counter("mutt_ingest_events_total", "Events seen by ingest, accepted or rejected", ["result"])
-QUEUE_DEPTH = Gauge(
-    "mutt_ingest_queue_depth",
-    "Unclassified events in the inbox, as last read by the backpressure check",
-    multiprocess_mode="max",
-)
+QUEUE_DEPTH = INGEST_QUEUE_DEPTH  # also set by the periodic gauge job (remediation.heartbeat)
 LATENCY = Histogram(
     "mutt_ingest_latency_seconds",
     "Time from reading the request to the answer",
@@ -24,6 +37,6 @@ LATENCY = Histogram(
 )
 
 # The hot path's label sets, resolved once (``labels()`` costs a lookup per call).
-REQUESTS_ACCEPTED = REQUESTS.labels("202", "accepted")
+REQUESTS_ACCEPTED = REQUESTS.labels("success", "accepted")
 EVENTS_ACCEPTED = EVENTS.labels("accepted")
 EVENTS_REJECTED = EVENTS.labels("rejected")

@@ -17,9 +17,10 @@ from django.conf import settings
 from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
 
 from alerts.inbox import batch_accept
+from alerts.pipeline_stats import ingest_failure_record
 from ingest.auth import api_key_valid, presented_api_key
 from ingest.backpressure import backlog_full
-from ingest.metrics import EVENTS_ACCEPTED, EVENTS_REJECTED, LATENCY, REQUESTS, REQUESTS_ACCEPTED
+from ingest.metrics import EVENTS_ACCEPTED, EVENTS_REJECTED, LATENCY, REQUESTS, REQUESTS_ACCEPTED, request_status
 from ingest.notifier import classifiers_wake_and_count
 from ingest.parsing import (
     BodyError,
@@ -33,6 +34,7 @@ from ingest.parsing import (
     normalise_event,
     parse_body,
 )
+from mutt_project.log_format import log_context
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +69,9 @@ def ingest_handle(header: Callable[[str], str | None], read: Callable[[int], byt
     except IngestRefused as refused:
         headers = {"Retry-After": str(refused.retry_after)} if refused.retry_after else {}
         response = IngestResponse(refused.status, {"error": refused.message, **refused.extra}, headers)
-        REQUESTS.labels(str(refused.status), refused.reason).inc()
+        REQUESTS.labels(request_status(refused.status, refused.reason), refused.reason).inc()
+        if refused.status >= 500:
+            ingest_failure_record()  # availability SLO (issue 11)
     LATENCY.observe(time.perf_counter() - started)
     return response
 
@@ -108,7 +112,10 @@ def _ingest(header: Callable[[str], str | None], read: Callable[[int], bytes]) -
         message = rejected[0]["error"] if len(rejected) == 1 else "no valid event in the request"
         raise IngestRefused(400, "no_valid_event", message, extra={"accepted": 0, "rejected": rejected})
 
-    _store(b"[" + b",".join(encoded) + b"]", len(accepted), received_at)
+    with log_context(correlation_ids=accepted):  # on the storage warning, and the debug line below
+        _store(b"[" + b",".join(encoded) + b"]", len(accepted), received_at)
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("ingest: accepted %d events", len(accepted))
     EVENTS_ACCEPTED.inc(len(accepted))
     if len(candidates) == 1 and raw.lstrip()[:1] == b"{":
         return {"status": "accepted", "correlation_id": accepted[0]}

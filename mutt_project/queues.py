@@ -24,6 +24,7 @@ class TaskName(StrEnum):
     # --- rule lab (issue 10) ---
     RULE_BACKTEST = "mutt.alerts.rule_backtest"
     RULE_HEALTH = "mutt.alerts.rule_health"
+    QUEUE_HEARTBEAT = "mutt.remediation.queue_heartbeat"  # issue 11: sent to every queue by Beat
 
 
 TASK_ROUTES = {

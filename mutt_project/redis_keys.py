@@ -42,3 +42,22 @@ RATE_LIMIT_SENT = f"{PREFIX}:moog:rate:sent"  # sorted set: send times within th
 
 # Beat singleton locks (a second Beat started by mistake does no double work).
 BEAT_LOCK = f"{PREFIX}:beat:lock:"  # + task name
+
+# ---- issue 11: runtime settings -------------------------------------------
+# Bumped (INCR) after every committed change of a runtime setting; each process
+# compares it about once a second and re-reads PostgreSQL when it moved.
+RUNTIME_SETTINGS_VERSION = f"{PREFIX}:config:version"
+# The dashboard's and /api/v2/metrics' status snapshot, cached a few seconds.
+STATUS_CACHE = f"{PREFIX}:status:cached"
+# Worker queue health: per-queue heartbeat written by a tiny task run on that queue.
+QUEUE_HEARTBEAT = f"{PREFIX}:heartbeat:queue:"  # + queue name
+# Pipeline statistics for the dashboard (alerts.pipeline_stats): per-hour bucket counters.
+STATS_CLASSIFIED_HOUR = f"{PREFIX}:stats:classified:h:"  # + epoch hour
+STATS_FORWARDED_HOUR = f"{PREFIX}:stats:forwarded:h:"  # + epoch hour
+STATS_UNMATCHED_HOSTS = f"{PREFIX}:stats:unmatched:h:"  # + epoch hour; sorted set host -> count
+MOOG_LAST_ERROR = f"{PREFIX}:moog:last_error"  # JSON {at, error} of the last failed request
+STATS_CLASSIFIED_TOTAL = f"{PREFIX}:stats:classified:total"
+STATS_FORWARDED_TOTAL = f"{PREFIX}:stats:forwarded:total"
+STATS_INGEST_ACCEPTED_HOUR = f"{PREFIX}:stats:ingest:accepted:h:"  # + epoch hour; accepted requests
+STATS_INGEST_5XX_HOUR = f"{PREFIX}:stats:ingest:5xx:h:"  # + epoch hour; requests answered 5xx
+STATS_FORWARDED_RECENT = f"{PREFIX}:stats:forwarded:recent"  # list of the last forwarded alerts (JSON)

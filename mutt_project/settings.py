@@ -153,6 +153,22 @@ UNHANDLED_EVENT_WINDOW = env_int("UNHANDLED_EVENT_WINDOW", 3600, minimum=1)
 UNHANDLED_META_TEAM = env_str("UNHANDLED_META_TEAM", "NETO")
 UNHANDLED_META_HANDLING = env_str("UNHANDLED_META_HANDLING", "Ticket_only")
 
+# ---- issue 11: runtime-tunable alerter backpressure (defaults; operators change them at run time) ----
+ALERTER_QUEUE_WARN_THRESHOLD = env_int("ALERTER_QUEUE_WARN_THRESHOLD", 100_000, minimum=1)
+ALERTER_QUEUE_SHED_THRESHOLD = env_int("ALERTER_QUEUE_SHED_THRESHOLD", 500_000, minimum=1)
+ALERTER_SHED_MODE = env_str("ALERTER_SHED_MODE", "dlq")
+ALERTER_DEFER_SLEEP_MS = env_int("ALERTER_DEFER_SLEEP_MS", 250, minimum=0)
+# SLOs reported by /api/v1/slo, computed from MUTT's own data over the window.
+SLO_WINDOW_HOURS = env_int("SLO_WINDOW_HOURS", 24, minimum=1, maximum=24)
+SLO_INGEST_AVAILABILITY_TARGET = env_float("SLO_INGEST_AVAILABILITY_TARGET", 0.999, minimum=0.0)
+SLO_LATENCY_TARGET = env_float("SLO_LATENCY_TARGET", 0.95, minimum=0.0)
+SLO_LATENCY_SECONDS = env_float("SLO_LATENCY_SECONDS", 5.0, minimum=0.0)
+FLOWER_URL = env_str("FLOWER_URL", "http://127.0.0.1:5555/")
+STATICFILES_DIRS = [BASE_DIR / "static"]  # vendored htmx and uPlot (no CDN), dashboard assets
+LOGIN_URL = "admin:login"  # the dashboard logs in through the admin's login page
+TEMPLATES[0]["OPTIONS"]["context_processors"].append("remediation.context.console_links")  # Flower link
+# ---- end issue 11 ----
+
 # =============================================================================
 # Moogsoft forwarding
 # =============================================================================
@@ -250,6 +266,19 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# ---- issue 11: JSON logs (one object per line) when LOG_FORMAT=json, the production default ----
+LOG_FORMAT = env_str("LOG_FORMAT", "json" if PRODUCTION else "text")
+if LOG_FORMAT not in ("json", "text"):
+    raise ImproperlyConfigured("LOG_FORMAT must be json or text")
+LOGGING["formatters"]["json"] = {"()": "mutt_project.log_format.JsonFormatter"}
+LOGGING["filters"] = {
+    "context": {"()": "mutt_project.log_format.ContextFilter"},
+    "redact": {"()": "mutt_project.log_format.RedactFilter"},
+}
+LOGGING["handlers"]["console"]["formatter"] = "json" if LOG_FORMAT == "json" else "plain"
+LOGGING["handlers"]["console"]["filters"] = ["context", "redact"]
+# ---- end issue 11 ----
 
 # =============================================================================
 # Production guard

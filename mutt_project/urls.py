@@ -9,6 +9,10 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("ingest.urls")),
     path("", include("django_prometheus.urls")),
+    # ---- issue 11: operations console (dashboard, runtime settings, metrics/SLO API) ----
+    path("", include("remediation.console_urls")),
+    path("api/v2/", include("alerts.api.runtime_urls")),
+    # ---- end issue 11 ----
 ]
 
 # --- issue 9: operator REST API, its schema and Swagger UI (vendored assets) ---

@@ -22,6 +22,7 @@ from django.db.models import Count
 from django.utils import timezone
 
 from alerts.choices import DeadLetterStage, DeadLetterStatus, ForwardStatus
+from alerts.dynamic_config import runtime
 from alerts.inbox import batch_accept
 from alerts.models import DeadLetter
 from alerts.wakeup import WakeKind, wake_on_commit
@@ -29,7 +30,7 @@ from forwarding.circuit_breaker import BreakerState, CircuitBreaker, breaker_sta
 from forwarding.client import ForwardPermanentError, ForwardTransientError
 from forwarding.rate_limiter import slot_wait
 from forwarding.services import alert_send, audit_status_update
-from remediation.metrics import DLQ_DEPTH, REMEDIATION_REPLAYED
+from remediation.metrics import DLQ_DEPTH, REMEDIATION_REPLAYED, counted_health_check
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +47,7 @@ def dlq_backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(2**attempts, settings.DLQ_BACKOFF_MAX_SECONDS))
 
 
+@counted_health_check  # mutt_remediation_health_checks_total
 def moog_healthy() -> bool:
     """Breaker not OPEN and a light GET answered with anything but a 5xx (or no answer)."""
     if breaker_status()["state"] == BreakerState.OPEN:
@@ -117,7 +119,7 @@ def dead_letter_replay(
         letter.attempts += 1
         letter.last_error = error[:2000]
         letter.response_status = status or letter.response_status
-        if letter.attempts >= settings.MAX_DLQ_RETRIES:
+        if letter.attempts >= runtime("max_dlq_retries"):
             letter.status = DeadLetterStatus.POISONED
             letter.next_attempt_at = None
             result = ReplayResult.POISONED

@@ -25,3 +25,14 @@ BEAT_SCHEDULE = {
     # --- rule lab (issue 10): rule health from the audit trail ---
     "rule-health": _entry(TaskName.RULE_HEALTH, crontab(minute="*/15"), 600),
 }
+
+# ---- issue 11: worker queue health for the dashboard ----
+# Every 10 s one heartbeat task per queue; whichever worker of that queue runs
+# it stamps the time in Redis. A queue nobody serves goes stale (red) in 30 s.
+for _queue in Queue:
+    BEAT_SCHEDULE[f"heartbeat-{_queue.value}"] = {
+        "task": TaskName.QUEUE_HEARTBEAT.value,
+        "schedule": 10.0,
+        "args": [_queue.value],
+        "options": {"queue": _queue.value, "expires": 9},
+    }

@@ -11,6 +11,7 @@ from django.db import DatabaseError, InterfaceError
 from mutt_project.queues import TaskName
 from remediation.beat_lock import beat_lock_take
 from remediation.dead_letters import dead_letters_replay_due
+from remediation.heartbeat import queue_heartbeat_record
 from remediation.partitions import batches_prune, partitions_drop_old, partitions_ensure
 from remediation.sweeper import stale_work_rewake
 
@@ -63,3 +64,10 @@ def prune_batches() -> dict:
     if not beat_lock_take(TaskName.PRUNE_BATCHES, 600):
         return _SKIPPED
     return {"deleted": batches_prune()}
+
+
+# ---- issue 11: worker queue health ----
+@shared_task(name=TaskName.QUEUE_HEARTBEAT.value, ignore_result=True)
+def queue_heartbeat(queue: str) -> None:
+    """Stamp "a worker of ``queue`` answered now" for the dashboard (no lock: duplicates are harmless)."""
+    queue_heartbeat_record(queue)

@@ -103,6 +103,7 @@ cat <<MSG
 
     ingest      $MUTT_INGEST_URL   (X-API-Key: \$INGEST_API_KEY)
     web/admin   $MUTT_ADMIN_URL    (admin / $MUTT_ADMIN_PASSWORD)
+    dashboard   http://127.0.0.1:$MUTT_WEB_PORT/   (same login)
     flower      $FLOWER_URL        (admin / $FLOWER_PASSWORD)
     moogsoft    $MOOG_WEBHOOK_URL  (stand-in: GET ${MOOG_SINK_URL}received)
     postgres    127.0.0.1:$PG_PORT   redis 127.0.0.1:$REDIS_PORT

@@ -18,13 +18,18 @@ fi
 .venv/bin/ruff format --check --quiet .
 .venv/bin/mypy
 # --- end issue 8 ---
-# --- rule lab (issue 10): admin pages are tested in a real browser (Debian chromium + chromium-driver) ---
-if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then
-  echo "test: installing chromium and chromium-driver with apt-get (browser tests)" >&2
+# ---- issue 11: the dashboard's browser test (chromium + chromedriver) and promtool (alert rules) ----
+missing=()
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
+command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "test: installing ${missing[*]} with apt-get (browser test, alert rule validation)" >&2
   export DEBIAN_FRONTEND=noninteractive
   if [ "$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi
-  $SUDO apt-get update -qq >/dev/null && $SUDO apt-get install -y -qq --no-install-recommends chromium chromium-driver >/dev/null
+  $SUDO apt-get update -qq >/dev/null && $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
+# ---- end issue 11 ----
 bash scripts/services.sh start "$DATA" "${MUTT_TEST_PG_PORT:-55433}" "${MUTT_TEST_REDIS_PORT:-56380}"
 if [ "${MUTT_KEEP_SERVICES:-0}" != 1 ]; then
   trap 'bash scripts/services.sh stop "$DATA"' EXIT

@@ -172,6 +172,7 @@ class Workers:
         name: str | None = None,
         wait: bool = True,
         crash_on_message: str | None = None,
+        loglevel: str = "INFO",
     ) -> subprocess.Popen:
         """``crash_on_message``: the worker exits hard on an event with that message (tests/crash_hook.py)."""
         node = name or f"test{len(self.procs)}-{os.getpid()}"
@@ -207,7 +208,7 @@ class Workers:
                 "--without-gossip",
                 "--without-mingle",
                 "--loglevel",
-                "INFO",
+                loglevel,
                 *(["--include", "tests.crash_hook"] if hook else []),
             ],
             cwd=ROOT,
@@ -257,3 +258,14 @@ def workers(transactional_db, redis_client, moog_sink):
 @pytest.fixture
 def api_key() -> str:
     return settings.INGEST_API_KEYS[0]
+
+
+# ---- issue 11: runtime settings -------------------------------------------
+@pytest.fixture(autouse=True)
+def _runtime_settings_fresh():
+    """Each test starts with no cached operator values (a rolled-back test's values must not linger)."""
+    from alerts.dynamic_config import runtime_reset
+
+    runtime_reset()
+    yield
+    runtime_reset()

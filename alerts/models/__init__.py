@@ -3,6 +3,7 @@ from alerts.models.audit import ConfigAuditLog
 from alerts.models.pipeline import AlertOutbox, DeadLetter, EventAuditLog, IngestBatch
 from alerts.models.rule_lab import RuleBacktest, RuleHealth  # rule lab (issue 10)
 from alerts.models.rules import AlertRule, DevelopmentHost, DeviceTeam
+from alerts.models.runtime import RuntimeSetting
 
 __all__ = [
     "AlertOutbox",
@@ -16,4 +17,5 @@ __all__ = [
     "IngestBatch",
     "RuleBacktest",  # rule lab (issue 10)
     "RuleHealth",  # rule lab (issue 10)
+    "RuntimeSetting",
 ]

@@ -27,8 +27,10 @@ from redis.exceptions import RedisError
 
 from alerts import metrics
 from alerts.choices import BatchStatus, DeadLetterStage
+from alerts.dynamic_config import runtime
 from alerts.flood import Flood, unhandled_count
 from alerts.models import DeadLetter, IngestBatch
+from alerts.pipeline_stats import classified_record
 from alerts.rule_cache import ruleset_current
 from alerts.rule_stats import rule_hits_record
 from alerts.services.claiming import ClaimedBatch
@@ -168,7 +170,7 @@ def _meta_alerts_insert(cursor, floods: list[Flood], now: datetime) -> tuple[int
             correlation_id=flood.correlation_id,
             hostname=flood.hostname,
             count=flood.count,
-            window_seconds=settings.UNHANDLED_EVENT_WINDOW,
+            window_seconds=runtime("unhandled_event_window"),
             window_start=window_start,
             now=now.isoformat(),
         )
@@ -201,6 +203,8 @@ def batches_process(*, batches: list[ClaimedBatch]) -> ClassifyResult:
                 result.dead_batches += 1
                 continue
             live.append(batch)
+            if log.isEnabledFor(logging.DEBUG):  # a batch's ids, so one grep by correlation id finds it
+                log.debug("classify batch %s", batch.id, extra={"batch_id": batch.id, "correlation_ids": [e.get("correlation_id") for e in batch.events]})  # fmt: skip
             times = StageTimes(processed_at=now_text, received_at=batch.received_at.isoformat(), batch_id=str(batch.id))
             for event in batch.events:
                 try:
@@ -214,6 +218,7 @@ def batches_process(*, batches: list[ClaimedBatch]) -> ClassifyResult:
         counts: dict[str, int] = {}
         unmatched: dict[str, int] = {}
         hits: dict[int, int] = {}
+        write_started = time.perf_counter()  # mutt_alerter_db_write_latency_seconds
         with connection.cursor() as cursor:
             done_ids = [b.id for b in live]
             if lines:
@@ -236,6 +241,7 @@ def batches_process(*, batches: list[ClaimedBatch]) -> ClassifyResult:
                     "WHERE id = ANY(%s)",
                     [done_ids],
                 )
+        metrics.DB_WRITE_LATENCY.observe(time.perf_counter() - write_started)
         if dead_events:
             DeadLetter.objects.bulk_create(dead_events)
         result.inserted = counts.get("inserted", 0)
@@ -275,6 +281,7 @@ def _record_after_commit(
     metrics.PROCESSING_LATENCY.observe(time.perf_counter() - started)
     try:
         rule_hits_record(hits)
+        classified_record(sum(handlings.values()), unmatched)  # the dashboard's statistics
     except RedisError as exc:
         metrics.REDIS_ERRORS.labels(operation="rule_hits").inc()
         log.warning("rule statistics not updated (%s)", type(exc).__name__)

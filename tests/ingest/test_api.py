@@ -197,7 +197,7 @@ def test_accepted_events_are_counted_for_the_dashboard_and_prometheus(post, redi
     before = (
         sample("mutt_ingest_events_total", result="accepted"),
         sample("mutt_ingest_events_total", result="rejected"),
-        sample("mutt_ingest_requests_total", status="401", reason="unauthorized"),
+        sample("mutt_ingest_requests_total", status="fail_auth", reason="unauthorized"),
     )
     post(ndjson(event(), event(), {"bad": 1}), "application/x-ndjson")
     post(orjson.dumps(event()), **{"X-API-Key": "wrong"})
@@ -208,7 +208,7 @@ def test_accepted_events_are_counted_for_the_dashboard_and_prometheus(post, redi
     after = (
         sample("mutt_ingest_events_total", result="accepted"),
         sample("mutt_ingest_events_total", result="rejected"),
-        sample("mutt_ingest_requests_total", status="401", reason="unauthorized"),
+        sample("mutt_ingest_requests_total", status="fail_auth", reason="unauthorized"),
     )
     assert [a - b for a, b in zip(after, before, strict=True)] == [2, 1, 1]
     assert sample("mutt_ingest_latency_seconds_count") > 0

@@ -8,7 +8,7 @@ from mutt_project.queues import TaskName
 
 
 def test_every_remediation_job_is_scheduled_as_expiring_crontab_on_maintenance():
-    schedule = settings.CELERY_BEAT_SCHEDULE
+    schedule = {k: v for k, v in settings.CELERY_BEAT_SCHEDULE.items() if not k.startswith("heartbeat-")}
     assert {entry["task"] for entry in schedule.values()} == {
         TaskName.SWEEP_STALE,
         TaskName.REPLAY_DEAD_LETTERS,
@@ -22,3 +22,13 @@ def test_every_remediation_job_is_scheduled_as_expiring_crontab_on_maintenance()
         assert entry["options"]["queue"] == "maintenance" and entry["options"]["expires"] > 0
         app.loader.import_default_modules()
         assert entry["task"] in app.tasks
+
+
+def test_every_queue_gets_an_expiring_heartbeat_every_ten_seconds():
+    beats = {k: v for k, v in settings.CELERY_BEAT_SCHEDULE.items() if k.startswith("heartbeat-")}
+    assert {v["options"]["queue"] for v in beats.values()} == {"classify", "forward", "maintenance"}
+    app.loader.import_default_modules()
+    for entry in beats.values():
+        assert entry["task"] == TaskName.QUEUE_HEARTBEAT and entry["task"] in app.tasks
+        assert entry["schedule"] == 10.0 and entry["args"] == [entry["options"]["queue"]]
+        assert entry["options"]["expires"] < entry["schedule"]

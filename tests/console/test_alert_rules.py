@@ -1,0 +1,76 @@
+"""Prometheus alert rules pass promtool and use only MUTT's metrics; the Grafana dashboard is well formed."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+
+import yaml
+
+from tests.conftest import ROOT
+from tests.console.test_metrics_doc import documented
+
+RULES = ROOT / "deploy" / "prometheus" / "mutt-alerts.yml"
+DASHBOARD = ROOT / "deploy" / "grafana" / "mutt-dashboard.json"
+
+
+def _metric_names(expr: str) -> set[str]:
+    names = set(re.findall(r"\b(mutt_[a-z0-9_]+)", expr))
+    # Histogram series carry a suffix on the documented family name.
+    return {re.sub(r"_(bucket|sum|count)$", "", n) for n in names}
+
+
+def _recorded(rules: dict) -> set[str]:
+    return {r["record"] for g in rules["groups"] for r in g["rules"] if "record" in r}
+
+
+def test_promtool_accepts_the_rules():
+    promtool = shutil.which("promtool")
+    assert promtool, "make test installs the Debian package prometheus (promtool)"
+    result = subprocess.run([promtool, "check", "rules", str(RULES)], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "SUCCESS" in result.stdout
+
+
+def test_every_rule_uses_only_metrics_mutt_exports():
+    rules = yaml.safe_load(RULES.read_text())
+    alerts = {r["alert"] for g in rules["groups"] for r in g["rules"] if "alert" in r}
+    for wanted in (
+        "MUTTBacklogGrowing",
+        "MUTTOldestUnclassifiedEventTooOld",
+        "MUTTMoogCircuitOpen",
+        "MUTTDeadLettersGrowing",
+        "MUTTNextMonthPartitionMissing",
+        "MUTTNoEventsReceived",
+        "MUTTIngest5xxRatio",
+        "MUTTIngestSLOBurn",
+    ):
+        assert wanted in alerts
+    recorded = _recorded(rules)
+    for group in rules["groups"]:
+        for rule in group["rules"]:
+            used = _metric_names(rule["expr"])
+            refs = set(re.findall(r"\b(mutt:[a-z0-9_:]+)", rule["expr"]))
+            assert used or refs, rule
+            assert refs <= recorded, rule
+            assert used <= documented(), (rule.get("alert") or rule.get("record"), used - documented())
+
+
+def test_grafana_dashboard_is_well_formed_and_queries_mutt_metrics():
+    dash = json.loads(DASHBOARD.read_text())
+    assert dash["uid"] and dash["title"] and isinstance(dash["schemaVersion"], int)
+    recorded = _recorded(yaml.safe_load(RULES.read_text()))
+    ids = [p["id"] for p in dash["panels"]]
+    assert len(ids) == len(set(ids)) >= 10
+    for panel in dash["panels"]:
+        assert panel["type"] in {"timeseries", "stat", "gauge", "table"} and panel["title"]
+        pos = panel["gridPos"]
+        assert {"x", "y", "w", "h"} <= pos.keys() and 0 <= pos["x"] and pos["x"] + pos["w"] <= 24
+        assert panel["targets"]
+        for target in panel["targets"]:
+            expr = target["expr"]
+            assert _metric_names(expr) <= documented(), (panel["title"], expr)
+            for name in re.findall(r"\b(mutt:[a-z0-9_:]+)", expr):
+                assert name in recorded, name
