@@ -4,12 +4,18 @@ Registered through ``alerts.tasks`` (Celery autodiscovers that module).
 """
 
 from celery import shared_task
+from django.conf import settings
 from django.db import DatabaseError, InterfaceError
 
 from mutt_project.queues import TaskName
 
 
-@shared_task(name=TaskName.RULE_BACKTEST.value, acks_late=True)
+@shared_task(
+    name=TaskName.RULE_BACKTEST.value,
+    acks_late=True,
+    soft_time_limit=settings.BACKTEST_TASK_SOFT_TIME_LIMIT,  # issue 13
+    time_limit=settings.BACKTEST_TASK_SOFT_TIME_LIMIT + settings.TASK_HARD_LIMIT_GRACE,
+)
 def rule_backtest(backtest_id: str) -> str:
     """Replay a window of stored events through the current rules and a draft; store the report.
 
@@ -28,6 +34,8 @@ def rule_backtest(backtest_id: str) -> str:
     retry_backoff_max=60,
     retry_jitter=True,
     max_retries=3,
+    soft_time_limit=settings.MAINTENANCE_TASK_SOFT_TIME_LIMIT,  # issue 13
+    time_limit=settings.MAINTENANCE_TASK_SOFT_TIME_LIMIT + settings.TASK_HARD_LIMIT_GRACE,
 )
 def rule_health() -> dict:
     """Recompute per-rule hits and the never-matched / shadowed / duplicate flags from the audit trail."""

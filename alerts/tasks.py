@@ -5,6 +5,7 @@ the ``queue`` task attribute).
 """
 
 from celery import shared_task
+from django.conf import settings
 from django.db import DatabaseError, InterfaceError
 
 from alerts.backpressure import backlog_shed
@@ -19,6 +20,9 @@ from mutt_project.queues import TaskName
     retry_backoff_max=60,
     retry_jitter=True,
     max_retries=10,
+    # issue 13: a slice is CLASSIFY_TIME_SLICE_SECONDS; docs/reliability.md, "Bounds"
+    soft_time_limit=settings.CLASSIFY_TASK_SOFT_TIME_LIMIT,
+    time_limit=settings.CLASSIFY_TASK_SOFT_TIME_LIMIT + settings.TASK_HARD_LIMIT_GRACE,
 )
 def classify_pending() -> dict:
     """Classify pending ingest batches (woken by ingest; re-woken by the sweeper)."""

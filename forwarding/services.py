@@ -26,6 +26,8 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import F
+from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from alerts.choices import DeadLetterStage, ForwardStatus
@@ -65,6 +67,7 @@ class Claimed:
     audit_received_at: object
     payload: Alert
     attempts: int
+    deliveries: int = 1  # issue 13: leases of this row so far, this one included
 
 
 def retry_delay(attempts: int, retry_after: float | None = None) -> float:
@@ -93,17 +96,19 @@ def outbox_claim(limit: int) -> list[Claimed]:
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
             """
-            UPDATE alert_outbox o SET next_attempt_at = now() + make_interval(secs => %s)
+            UPDATE alert_outbox o SET next_attempt_at = now() + make_interval(secs => %s),
+                   deliveries = o.deliveries + 1
               FROM (SELECT id FROM alert_outbox WHERE next_attempt_at <= now()
                      ORDER BY next_attempt_at, id LIMIT %s FOR UPDATE SKIP LOCKED) due
              WHERE o.id = due.id
-            RETURNING o.id, o.correlation_id, o.audit_id, o.audit_received_at, o.payload, o.attempts
+            RETURNING o.id, o.correlation_id, o.audit_id, o.audit_received_at, o.payload, o.attempts,
+                      o.deliveries
             """,
             [lease_seconds(), limit],
         )
         # Django's psycopg2 backend hands jsonb to raw cursors as text.
         rows = [
-            Claimed(r[0], r[1], r[2], r[3], json.loads(r[4]) if isinstance(r[4], str) else r[4], r[5])
+            Claimed(r[0], r[1], r[2], r[3], json.loads(r[4]) if isinstance(r[4], str) else r[4], r[5], r[6])
             for r in cursor.fetchall()
         ]
     rows.sort(key=lambda r: r.id)
@@ -111,9 +116,36 @@ def outbox_claim(limit: int) -> list[Claimed]:
 
 
 def outbox_release(rows: list[Claimed]) -> None:
-    """Give leased rows back (due now) without counting an attempt."""
+    """Give leased rows back (due now) without counting an attempt or a delivery."""
     if rows:
-        AlertOutbox.objects.filter(id__in=[r.id for r in rows]).update(next_attempt_at=timezone.now())
+        AlertOutbox.objects.filter(id__in=[r.id for r in rows]).update(
+            next_attempt_at=timezone.now(), deliveries=Greatest(F("deliveries") - 1, 0)
+        )
+
+
+def poison_suspect(row: Claimed, pending: deque, outcomes: Outcomes, result: ForwardResult) -> bool:
+    """issue 13: a row whose earlier leases ended without an outcome (its worker died) is sent alone.
+
+    The rest of the chunk is released and the outcomes so far are written first,
+    so only this row's delivery count grows if it kills the worker again; past
+    ``FORWARD_MAX_DELIVERIES`` it becomes a dead letter instead of being sent.
+    Returns True when the row was dead-lettered (not to be sent).
+    """
+    if row.deliveries <= 1:
+        return False
+    others = [r for r in pending if r is not row]
+    outbox_release(others)
+    for r in others:
+        pending.remove(r)
+    outcomes.flush(result)
+    if row.deliveries > settings.FORWARD_MAX_DELIVERIES:
+        reason = f"outbox row not finished after {row.deliveries - 1} deliveries (its worker died each time)"
+        log.error("forward dead letter: %s", reason, extra={"correlation_id": str(row.correlation_id)})
+        pending.remove(row)
+        outcomes.dead.append((row, reason, None))
+        outcomes.flush(result)
+        return True
+    return False
 
 
 def audit_status_update(keys: list[tuple], status: str) -> None:
@@ -175,7 +207,7 @@ class Outcomes:
                 with connection.cursor() as cursor:
                     cursor.execute(
                         """
-                        UPDATE alert_outbox o SET attempts = o.attempts + 1, last_error = v.err,
+                        UPDATE alert_outbox o SET attempts = o.attempts + 1, last_error = v.err, deliveries = 0,
                                next_attempt_at = now() + make_interval(secs => v.delay)
                           FROM unnest(%s::bigint[], %s::text[], %s::float8[]) AS v(id, err, delay)
                          WHERE o.id = v.id
@@ -296,6 +328,8 @@ def outbox_forward(time_slice: float | None = None) -> ForwardResult:
         pending = deque(rows)
         try:
             while pending:
+                if poison_suspect(pending[0], pending, outcomes, result):  # issue 13
+                    continue
                 # Rate slot first, then the breaker: a probe lock is never held
                 # while its owner waits for a slot.
                 if not slot_wait(deadline - time.monotonic()):

@@ -25,3 +25,28 @@ def _mutt_log_format(logger=None, **_kwargs) -> None:
             handler.setFormatter(JsonFormatter())
         handler.addFilter(ContextFilter())
         handler.addFilter(RedactFilter())
+
+
+# ---- issue 13: bounded database sessions in workers; every retry logged with its reason ----
+from celery.signals import task_retry, worker_init  # noqa: E402
+
+
+@worker_init.connect
+def _mutt_worker_db_limits(sender=None, **_kwargs) -> None:
+    """statement_timeout / lock_timeout on every session of this worker (mutt_project.worker_db)."""
+    from mutt_project.worker_db import worker_limits_enable
+
+    try:
+        queues = list(sender.app.amqp.queues.consume_from or {})
+    except AttributeError:
+        queues = []
+    worker_limits_enable(queues)
+
+
+@task_retry.connect
+def _mutt_task_retry_log(request=None, reason=None, **_kwargs) -> None:
+    import logging
+
+    logging.getLogger("mutt.tasks").warning(
+        "task %s retries: %s: %s", getattr(request, "task", "?"), type(reason).__name__, str(reason).strip()[:500]
+    )

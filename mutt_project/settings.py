@@ -299,3 +299,24 @@ if PRODUCTION:
 from remediation.schedule import BEAT_SCHEDULE  # noqa: E402  (after the settings it may read)
 
 CELERY_BEAT_SCHEDULE = BEAT_SCHEDULE
+
+# ---- issue 13: bounds on every step (docs/reliability.md, "Bounds") ----
+# A forward outbox row whose lease ended this many times without an outcome
+# (its worker died while sending it) becomes a forward dead letter.
+FORWARD_MAX_DELIVERIES = env_int("FORWARD_MAX_DELIVERIES", 3, minimum=1)
+# Task time limits (seconds): soft raises SoftTimeLimitExceeded in the task,
+# hard kills the pool process (the lease then counts a delivery).
+CLASSIFY_TASK_SOFT_TIME_LIMIT = env_int("CLASSIFY_TASK_SOFT_TIME_LIMIT", 90, minimum=1)
+FORWARD_TASK_SOFT_TIME_LIMIT = env_int("FORWARD_TASK_SOFT_TIME_LIMIT", 90, minimum=1)
+MAINTENANCE_TASK_SOFT_TIME_LIMIT = env_int("MAINTENANCE_TASK_SOFT_TIME_LIMIT", 300, minimum=1)
+BACKTEST_TASK_SOFT_TIME_LIMIT = env_int("BACKTEST_TASK_SOFT_TIME_LIMIT", 1800, minimum=1)
+TASK_HARD_LIMIT_GRACE = env_int("TASK_HARD_LIMIT_GRACE", 30, minimum=1)  # hard = soft + this
+CELERY_TASK_SOFT_TIME_LIMIT = MAINTENANCE_TASK_SOFT_TIME_LIMIT  # any task without its own
+CELERY_TASK_TIME_LIMIT = MAINTENANCE_TASK_SOFT_TIME_LIMIT + TASK_HARD_LIMIT_GRACE
+# Every database session of a worker process (not web, not ingest): statements
+# and lock waits beyond these are cancelled, the task retries (mutt_project.worker_db).
+WORKER_STATEMENT_TIMEOUT_MS = env_int("WORKER_STATEMENT_TIMEOUT_MS", 30_000, minimum=0)
+WORKER_LOCK_TIMEOUT_MS = env_int("WORKER_LOCK_TIMEOUT_MS", 10_000, minimum=0)
+# A worker consuming the maintenance queue (backtests and rule health scan the audit log).
+MAINTENANCE_STATEMENT_TIMEOUT_MS = env_int("MAINTENANCE_STATEMENT_TIMEOUT_MS", 600_000, minimum=0)
+# ---- end issue 13 ----

@@ -6,6 +6,7 @@ the duplicate message of a second Beat started by mistake does nothing.
 """
 
 from celery import shared_task
+from django.conf import settings
 from django.db import DatabaseError, InterfaceError
 
 from mutt_project.queues import TaskName
@@ -20,6 +21,9 @@ _DB_RETRY = {
     "retry_backoff": 5,
     "retry_backoff_max": 30,
     "max_retries": 3,
+    # issue 13: docs/reliability.md, "Bounds"
+    "soft_time_limit": settings.MAINTENANCE_TASK_SOFT_TIME_LIMIT,
+    "time_limit": settings.MAINTENANCE_TASK_SOFT_TIME_LIMIT + settings.TASK_HARD_LIMIT_GRACE,
 }
 _SKIPPED = {"skipped": "another run holds the beat lock"}
 
@@ -67,7 +71,7 @@ def prune_batches() -> dict:
 
 
 # ---- issue 11: worker queue health ----
-@shared_task(name=TaskName.QUEUE_HEARTBEAT.value, ignore_result=True)
+@shared_task(name=TaskName.QUEUE_HEARTBEAT.value, ignore_result=True, soft_time_limit=30, time_limit=60)
 def queue_heartbeat(queue: str) -> None:
     """Stamp "a worker of ``queue`` answered now" for the dashboard (no lock: duplicates are harmless)."""
     queue_heartbeat_record(queue)

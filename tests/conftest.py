@@ -209,7 +209,11 @@ class Workers:
                 "--without-mingle",
                 "--loglevel",
                 loglevel,
-                *(["--include", "tests.crash_hook"] if hook else []),
+                *(
+                    ["--include", "tests.crash_hook"]
+                    if hook or "MUTT_TEST_CRASH_ON_FORWARD_MESSAGE" in (env or {})
+                    else []
+                ),
             ],
             cwd=ROOT,
             env=worker_env,

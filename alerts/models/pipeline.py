@@ -102,6 +102,9 @@ class AlertOutbox(models.Model):
     next_attempt_at = models.DateTimeField(db_index=True)
     last_error = models.TextField(blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
+    # issue 13: leases not ended by an outcome (its worker died); past
+    # FORWARD_MAX_DELIVERIES the row is a dead letter (forwarding.services).
+    deliveries = models.PositiveIntegerField(db_default=0, default=0)
 
     class Meta:
         db_table = "alert_outbox"
