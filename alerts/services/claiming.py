@@ -32,19 +32,23 @@ class ClaimedBatch:
 # ``limit`` unfinished batches (SKIP LOCKED: another worker got there first),
 # keep the prefix whose events fit ``max_events`` (always at least one batch),
 # and lease those. Relies on the partial index ingest_batches_unfinished.
+# issue 13: a batch delivered before without finishing (its worker may have
+# died on it) is leased alone, and a claim stops before one: a poison batch
+# then kills its worker without taking innocent batches' deliveries with it.
 _CLAIM_SQL = """
 WITH cand AS (
-    SELECT id, event_count FROM ingest_batches
+    SELECT id, event_count, attempts FROM ingest_batches
      WHERE status = 'pending' OR (status = 'processing' AND lease_until < now())
      ORDER BY id
      LIMIT %(limit)s
      FOR UPDATE SKIP LOCKED
 ), chosen AS (
     SELECT id FROM (
-        SELECT id, row_number() OVER (ORDER BY id) AS n, sum(event_count) OVER (ORDER BY id) AS events
+        SELECT id, row_number() OVER (ORDER BY id) AS n, sum(event_count) OVER (ORDER BY id) AS events,
+               count(*) FILTER (WHERE attempts > 0) OVER (ORDER BY id) AS suspects
           FROM cand
     ) running
-     WHERE n = 1 OR events <= %(max_events)s
+     WHERE n = 1 OR (events <= %(max_events)s AND suspects = 0)
 ), leased AS (
     UPDATE ingest_batches b
        SET status = 'processing', attempts = attempts + 1, lease_until = now() + make_interval(secs => %(lease)s)
