@@ -63,3 +63,8 @@ bench-storage: venv
 bench-api: venv
 	$(VENV)/bin/python bench/api.py $(BENCH_ARGS)
 # --- end issue 9
+# --- issue 13: the reliability suite (own stack, ports and data dir; docs/reliability.md) ---
+.PHONY: chaos
+chaos: venv
+	$(VENV)/bin/python -m chaos.run $(if $(SCENARIO),--scenario $(SCENARIO)) $(CHAOS_ARGS)
+# --- end issue 13

@@ -82,7 +82,7 @@ def retry_delay(attempts: int, retry_after: float | None = None) -> float:
 
 def lease_seconds() -> float:
     """Longer than a slice plus one request, so a live worker never loses its lease."""
-    return settings.FORWARD_TIME_SLICE_SECONDS + settings.MOOG_TIMEOUT + 30
+    return settings.FORWARD_TIME_SLICE_SECONDS + settings.MOOG_TIMEOUT + settings.FORWARD_LEASE_MARGIN_SECONDS
 
 
 def chunk_size() -> int:

@@ -304,6 +304,8 @@ CELERY_BEAT_SCHEDULE = BEAT_SCHEDULE
 # A forward outbox row whose lease ended this many times without an outcome
 # (its worker died while sending it) becomes a forward dead letter.
 FORWARD_MAX_DELIVERIES = env_int("FORWARD_MAX_DELIVERIES", 3, minimum=1)
+# A forward lease is a slice plus one request plus this margin (was a fixed 30 s).
+FORWARD_LEASE_MARGIN_SECONDS = env_float("FORWARD_LEASE_MARGIN_SECONDS", 30.0, minimum=1.0)
 # Task time limits (seconds): soft raises SoftTimeLimitExceeded in the task,
 # hard kills the pool process (the lease then counts a delivery).
 CLASSIFY_TASK_SOFT_TIME_LIMIT = env_int("CLASSIFY_TASK_SOFT_TIME_LIMIT", 90, minimum=1)
