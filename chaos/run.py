@@ -12,6 +12,7 @@ import argparse
 import os
 import platform
 import re
+import shutil
 import sys
 import threading
 import time
@@ -177,11 +178,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scale", type=float, default=1.0, help="outage lengths x this")
     parser.add_argument("--drain-timeout", type=float, default=300.0)
     parser.add_argument("--no-docs", action="store_true", help="do not write docs/reliability.md")
+    parser.add_argument("--keep-data", action="store_true", help="leave the data directory (default: removed)")
     args = parser.parse_args(argv)
     names = args.scenario or list(SCENARIOS)
     if names == ["ci"]:
         names = list(CI_SCENARIOS)
-    stack = Stack(Path(args.data))
+    stack = Stack(Path(args.data), want_tmpfs="pg_disk_full" in names)
     ledgers = []
     try:
         stack.prepare()
@@ -195,7 +197,12 @@ def main(argv: list[str] | None = None) -> int:
     print(table)
     if not args.no_docs:
         docs_write(table, "make chaos" + (f" SCENARIO={','.join(names)}" if args.scenario else ""))
-    return 0 if all(led.ok for led in ledgers) else 1
+    ok = bool(ledgers) and all(led.ok for led in ledgers)
+    if ok and not args.keep_data:
+        shutil.rmtree(args.data, ignore_errors=True)
+    elif not ok:
+        print(f"logs kept in {args.data}/logs", file=sys.stderr)
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":

@@ -68,6 +68,7 @@ class Stack:
     _stop_watch: threading.Event = field(default_factory=threading.Event)
     orphans: list[int] = field(default_factory=list)
     pg_on_tmpfs: bool = False
+    want_tmpfs: bool = True  # only the disk-full scenario needs it
 
     # ---- services -----------------------------------------------------------------
     def services_start(self) -> None:
@@ -91,7 +92,7 @@ class Stack:
         if os.path.ismount(pgdata):
             self.pg_on_tmpfs = True
             return
-        if os.geteuid() != 0 or (pgdata / "PG_VERSION").exists():
+        if not self.want_tmpfs or os.geteuid() != 0 or (pgdata / "PG_VERSION").exists():
             return
         pgdata.mkdir(parents=True, exist_ok=True)
         done = subprocess.run(
