@@ -31,19 +31,32 @@ class Fault:
 
 
 def classify_sigkill(stack: Stack, load: Load, fault: Fault) -> None:
-    """SIGKILL the classify pool processes mid-batch, twice (5 s apart)."""
+    """SIGKILL the classify pool processes mid-batch (while batches are leased), twice, 5 s apart."""
     for round_ in range(2):
         time.sleep(5 if round_ else 0)
+        leased = _wait_leased(
+            stack, "SELECT count(*) FROM ingest_batches WHERE status = 'processing' AND lease_until > now()"
+        )
         for pid in stack.pool_children("worker-classify"):
             os.kill(pid, signal.SIGKILL)
+        fault.notes.append(f"kill {round_ + 1}: {leased} batches leased")
 
 
 def forward_sigkill(stack: Stack, load: Load, fault: Fault) -> None:
-    """SIGKILL the forward pool processes mid-send, twice (5 s apart)."""
+    """SIGKILL the forward pool processes mid-send, twice, 5 s apart (Moogsoft answers in 0.3 s meanwhile,
+    so sends are in flight and outcomes unwritten when the kill comes)."""
+    with stack.sink_state.lock:
+        stack.sink_state.mode = {"delay": 0.3}
     for round_ in range(2):
-        time.sleep(5 if round_ else 0)
+        time.sleep(5 if round_ else 2)
+        leased = _wait_leased(
+            stack, "SELECT count(*) FROM alert_outbox WHERE next_attempt_at > now() + interval '2 seconds'"
+        )
         for pid in stack.pool_children("worker-forward"):
             os.kill(pid, signal.SIGKILL)
+        fault.notes.append(f"kill {round_ + 1}: {leased} outbox rows leased")
+    with stack.sink_state.lock:
+        stack.sink_state.mode = {}
     fault.extra_bound = 2 * UNFLUSHED_PER_FAULT
 
 
@@ -54,6 +67,22 @@ def main_sigkill(stack: Stack, load: Load, fault: Fault) -> None:
         stack.kill_main(name)
     fault.extra_bound = UNFLUSHED_PER_FAULT
     fault.notes.append("main processes restarted by the harness (no supervisor on main yet)")
+
+
+def _wait_leased(stack: Stack, sql: str, timeout: float = 15.0) -> int:
+    """Poll until work is leased (a worker is mid-batch or mid-send); returns how much."""
+    deadline = time.monotonic() + timeout
+    with stack.db() as conn:
+        conn.autocommit = True
+        with conn.cursor() as cur:
+            while time.monotonic() < deadline:
+                cur.execute(sql)
+                n = cur.fetchone()[0]
+                if n:
+                    break
+                time.sleep(0.01)
+    conn.close()
+    return n
 
 
 def redis_kill(stack: Stack, load: Load, fault: Fault) -> None:
