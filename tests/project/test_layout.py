@@ -47,5 +47,6 @@ def test_alerts_imports_no_other_app_at_run_time():
 
 
 def test_no_test_hook_in_production_code():
-    hooks = [_rel(p) for p in SOURCES if "MUTT_TEST_" in p.read_text() and not _rel(p).startswith("tests/")]
+    # chaos/ (issue 13) is a test harness: it starts workers with the test crash hook on purpose.
+    hooks = [_rel(p) for p in SOURCES if "MUTT_TEST_" in p.read_text() and not _rel(p).startswith(("tests/", "chaos/"))]
     assert hooks == []
