@@ -192,7 +192,11 @@ def pg_disk_full(stack: Stack, load: Load, fault: Fault) -> None:
         return
     filler = stack.data / "postgres" / "filler"
     st = os.statvfs(filler.parent)
-    os.posix_fallocate(os.open(filler, os.O_CREAT | os.O_WRONLY, 0o600), 0, max(0, st.f_bavail * st.f_frsize - 4096))
+    fd = os.open(filler, os.O_CREAT | os.O_WRONLY, 0o600)
+    try:
+        os.posix_fallocate(fd, 0, max(1, st.f_bavail * st.f_frsize - 4096))
+    finally:
+        os.close(fd)  # an open descriptor would keep the space after the unlink
     time.sleep(fault.seconds(30))
     filler.unlink()
     time.sleep(1)
