@@ -128,7 +128,12 @@ def scenario_run(stack: Stack, name: str, *, rate: float, scale: float, drain_ti
     watcher.join(timeout=1)
     time.sleep(2)
     running = stack.all_running()
-    audit, dead, deliveries = _ledger_inputs(stack)
+    try:
+        audit, dead, deliveries = _ledger_inputs(stack)
+        redelivered = _redelivered(stack)
+    except Exception as exc:  # the database did not come back: every accepted event counts as lost
+        audit, dead, deliveries, redelivered = {}, {}, {}, ""
+        fault.notes.append(f"ledger unreadable: {type(exc).__name__}")
     restarts = {p.name: p.restarts for p in stack.procs.values() if p.restarts}
     notes = list(fault.notes)
     if restarts:
@@ -137,7 +142,6 @@ def scenario_run(stack: Stack, name: str, *, rate: float, scale: float, drain_ti
         notes.append(f"not drained within {drain_timeout:.0f} s")
     if load.stats.errors:
         notes.append(f"{load.stats.errors} non-503 errors")
-    redelivered = _redelivered(stack)
     if redelivered:
         notes.append(redelivered)
     stack.stop()

@@ -160,6 +160,7 @@ class Stack:
 
     def reset(self) -> None:
         """Empty pipeline tables, Redis and the stand-in between scenarios (processes stopped)."""
+        self.services_start()  # a scenario may have left PostgreSQL or Redis down
         with self.db() as conn, conn.cursor() as cur:
             cur.execute("TRUNCATE ingest_batches, event_audit_log, alert_outbox, dead_letters")
         conn.close()
