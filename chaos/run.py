@@ -13,6 +13,7 @@ import os
 import platform
 import re
 import shutil
+import signal
 import sys
 import threading
 import time
@@ -188,13 +189,20 @@ def main(argv: list[str] | None = None) -> int:
     if names == ["ci"]:
         names = list(CI_SCENARIOS)
     stack = Stack(Path(args.data), want_tmpfs="pg_disk_full" in names)
+    signal.signal(signal.SIGTERM, lambda *_a: sys.exit(143))  # stop the stack on the way out
     ledgers = []
     try:
         stack.prepare()
         for name in names:
-            ledgers.append(
-                scenario_run(stack, name, rate=args.rate, scale=args.scale, drain_timeout=args.drain_timeout)
-            )
+            try:
+                ledgers.append(
+                    scenario_run(stack, name, rate=args.rate, scale=args.scale, drain_timeout=args.drain_timeout)
+                )
+            except Exception as exc:  # a broken stack fails this scenario; the next one starts clean
+                print(f"[{name}] harness error: {exc!r}", file=sys.stderr)
+                stack.stop()
+                ledgers.append(ledger_check(scenario=name, accepted={}, refused=(), audit_counts={}, deliveries={},
+                                            dead_letters={}, processes_running=False, notes=[f"harness error: {exc!r}"[:120]]))  # fmt: skip
     finally:
         stack.shutdown()
     table = markdown_table(ledgers)
