@@ -3,6 +3,7 @@ returns when the fault is over; ``Fault`` collects what the ledger needs to know
 
 from __future__ import annotations
 
+import errno
 import os
 import signal
 import time
@@ -191,12 +192,16 @@ def pg_disk_full(stack: Stack, load: Load, fault: Fault) -> None:
         fault.notes.append("skipped: no tmpfs could be mounted for PostgreSQL here")
         return
     filler = stack.data / "postgres" / "filler"
-    st = os.statvfs(filler.parent)
-    fd = os.open(filler, os.O_CREAT | os.O_WRONLY, 0o600)
-    try:
-        os.posix_fallocate(fd, 0, max(1, st.f_bavail * st.f_frsize - 4096))
-    finally:
-        os.close(fd)  # an open descriptor would keep the space after the unlink
+    chunk = b"\0" * (1 << 20)
+    with filler.open("wb", buffering=0) as fh:  # closed before the unlink, or the space stays taken
+        for size in (1 << 20, 4096):
+            try:
+                while True:
+                    fh.write(chunk[:size])
+            except OSError as exc:
+                if exc.errno != errno.ENOSPC:
+                    raise
+    fault.notes.append(f"disk full: {os.statvfs(filler.parent).f_bavail} blocks free")
     time.sleep(fault.seconds(30))
     filler.unlink()
     time.sleep(1)
