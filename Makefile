@@ -48,3 +48,16 @@ stop:
 clean: stop
 	bash scripts/services.sh stop .run/test
 	rm -rf .run
+
+# --- production runtime (issue 12) ---
+RUN_DIR := $(or $(MUTT_RUN_DIR),.run)
+.PHONY: status logs
+
+# What `make run` supervises and the state of each process.
+status: venv
+	@$(VENV)/bin/supervisorctl -c $(RUN_DIR)/supervisord.conf status || { rc=$$?; [ $$rc = 3 ] || [ $$rc = 4 ] || echo "MUTT is not running (make run)"; exit $$rc; }
+
+# Follow every process's log (.run/logs/).
+logs:
+	tail -n 50 -F $(RUN_DIR)/logs/*.log
+# --- end production runtime ---
