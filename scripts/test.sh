@@ -13,6 +13,13 @@ if ! command -v docker-compose >/dev/null 2>&1; then
   if [ "$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi
   $SUDO apt-get update -qq >/dev/null && $SUDO apt-get install -y -qq --no-install-recommends docker-compose >/dev/null
 fi
+# --- production runtime (issue 12): systemd-analyze verifies deploy/systemd ---
+if ! command -v systemd-analyze >/dev/null 2>&1; then
+  echo "test: installing systemd with apt-get (unit file validation)" >&2
+  if [ "$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends systemd >/dev/null
+fi
+# --- end production runtime ---
 bash scripts/services.sh start "$DATA" "${MUTT_TEST_PG_PORT:-55433}" "${MUTT_TEST_REDIS_PORT:-56380}"
 if [ "${MUTT_KEEP_SERVICES:-0}" != 1 ]; then
   trap 'bash scripts/services.sh stop "$DATA"' EXIT
