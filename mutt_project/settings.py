@@ -243,6 +243,21 @@ if PRODUCTION:
     SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)
     CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", True)
 
+# --- production runtime: TLS behind a proxy (issue 12; docs/deployment.md) ---
+# Behind a TLS-terminating proxy (Ingress, load balancer) that sets
+# X-Forwarded-Proto; never set it where clients reach MUTT directly.
+MUTT_BEHIND_PROXY = env_bool("MUTT_BEHIND_PROXY", False)
+if MUTT_BEHIND_PROXY:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+if PRODUCTION:
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    # Probes and Prometheus reach these over plain HTTP inside the cluster.
+    SECURE_REDIRECT_EXEMPT = [r"^health$", r"^metrics$"]
+    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31_536_000, minimum=0)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
+# --- end production runtime ---
+
 # =============================================================================
 # Beat schedule (owned by remediation)
 # =============================================================================

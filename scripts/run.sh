@@ -68,6 +68,21 @@ export MUTT_FLOWER_PORT='$MUTT_FLOWER_PORT'
 export MUTT_MOOG_SINK_PORT='$MUTT_MOOG_SINK_PORT'
 ENV
 )
+# --- TLS: `MUTT_TLS=1 make run` serves ingest and web over HTTPS (issue 12) ---
+if [ "${MUTT_TLS:-0}" = 1 ]; then
+  bash scripts/tls_cert.sh "$RUN/tls"
+  tls_dir=$(cd "$RUN/tls" && pwd)
+  cat >> "$RUN/env" <<ENV
+# HTTPS with a local CA (MUTT_TLS=1): trust \$MUTT_CA_FILE (curl --cacert, rsyslog tls.cacert)
+export MUTT_TLS_CERT='$tls_dir/server.crt'
+export MUTT_TLS_KEY='$tls_dir/server.key'
+export MUTT_CA_FILE='$tls_dir/ca.crt'
+export MUTT_INGEST_URL='https://127.0.0.1:$MUTT_INGEST_PORT/api/v2/ingest'
+export MUTT_WEB_URL='https://127.0.0.1:$MUTT_WEB_PORT/'
+export MUTT_ADMIN_URL='https://127.0.0.1:$MUTT_WEB_PORT/admin/'
+ENV
+fi
+# --- end TLS ---
 # shellcheck disable=SC1091
 source "$RUN/env"
 
