@@ -89,6 +89,7 @@ chmod=0700
 nodaemon=true
 logfile={log_dir}/supervisord.log
 pidfile={run_dir}/supervisord.pid
+{"user=root" if os.geteuid() == 0 else ""}
 childlogdir={log_dir}
 loglevel=info
 identifier=mutt
@@ -106,6 +107,16 @@ serverurl=unix://{run_dir}/supervisor.sock
     sections.append(_program("postgres", pg, log_dir, 10, stopwaitsecs=60, **pg_extra))
     redis = f"redis-server {services['MUTT_REDIS_CONF']} --daemonize no"
     sections.append(_program("redis", redis, log_dir, 10, stopwaitsecs=60))
+    sections.append(
+        f"""[eventlistener:reaper]
+command={sys.executable} {ROOT}/scripts/supervisor_reaper.py
+events=PROCESS_STATE_EXITED
+priority=1
+autorestart=true
+stderr_logfile={log_dir}/reaper.log
+stdout_logfile=NONE
+"""
+    )
     commands = procfile()
     for name in programs:
         command = "/bin/bash -c " + shlex.quote("exec " + commands[name])

@@ -17,6 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import psutil
 import pytest
 from celery import Celery
 
@@ -26,6 +27,7 @@ pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKERS = ["worker-classify", "worker-forward", "worker-maintenance"]
+PROGRAMS = [*WORKERS, "ingest"]
 NODES = {f"{name.removeprefix('worker-')}@{socket.gethostname()}" for name in WORKERS}
 
 
@@ -76,7 +78,7 @@ def stack():
     subprocess.run([*services, "start", str(data), str(pg_port), str(redis_port)], check=True, capture_output=True)
     subprocess.run([*services, "stop", str(data)], check=True, capture_output=True)
     subprocess.run(
-        [sys.executable, str(ROOT / "scripts/supervisor_conf.py"), str(run_dir), str(data / "services.env"), *WORKERS],
+        [sys.executable, str(ROOT / "scripts/supervisor_conf.py"), str(run_dir), str(data / "services.env"), *PROGRAMS],
         check=True,
         capture_output=True,
     )
@@ -89,6 +91,9 @@ def stack():
         "REDIS_URL": redis_url,
         "MUTT_CLASSIFY_CONCURRENCY": "1",
         "MUTT_FORWARD_CONCURRENCY": "1",
+        "MUTT_INGEST_PORT": str(free_port()),
+        "MUTT_INGEST_WORKERS": "2",
+        "MUTT_INGEST_THREADS": "2",
     }
     supervisord = subprocess.Popen(
         [str(ROOT / ".venv/bin/supervisord"), "-c", str(run_dir / "supervisord.conf")],
@@ -151,3 +156,25 @@ def test_killed_redis_is_back_within_15s_with_every_worker(stack):
     wait_for(back, timeout=15, interval=0.5, message="Redis back and every worker answering a ping")
     print(f"Redis and every worker back {time.monotonic() - killed:.1f}s after SIGKILL")
     assert stack.all_running()
+
+
+def test_killed_server_is_back_and_leaves_no_orphaned_workers(stack):
+    before = stack.status()
+    victim = before["ingest"][1]
+    children = psutil.Process(victim).children(recursive=True)
+    assert children, "granian runs worker processes"
+    os.kill(victim, signal.SIGKILL)
+
+    def back() -> bool:
+        state, pid = stack.status()["ingest"]
+        return state == "RUNNING" and pid not in (0, victim)
+
+    wait_for(back, timeout=10, interval=0.2, message="ingest running again")
+    # Its old workers do not linger as orphans (holding the port, serving old code).
+    wait_for(
+        lambda: not any(c.is_running() and c.status() != psutil.STATUS_ZOMBIE for c in children),
+        timeout=5,
+        message="the killed server's workers gone",
+    )
+    after = stack.status()
+    assert {k: v for k, v in after.items() if k != "ingest"} == {k: v for k, v in before.items() if k != "ingest"}
