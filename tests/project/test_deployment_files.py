@@ -54,5 +54,10 @@ def test_monitoring_profile_adds_prometheus_and_grafana_only_on_request():
     procfile = {line.split(":", 1)[0] for line in (ROOT / "Procfile").read_text().splitlines() if ":" in line}
     for name in procfile | {"postgres", "redis"}:
         assert not services[name].get("profiles"), f"{name} must run without a profile"
-    mounts = {v["target"]: v["source"] for v in services["prometheus"]["volumes"] if v["type"] == "bind"}
+    # docker-compose 1.x prints short "source:target:mode" strings, 2.x mappings.
+    volumes = [
+        v if isinstance(v, dict) else dict(zip(("source", "target"), v.split(":"), strict=False))
+        for v in services["prometheus"]["volumes"]
+    ]
+    mounts = {v["target"]: v["source"] for v in volumes}
     assert mounts["/etc/prometheus"].endswith("deploy/prometheus")
