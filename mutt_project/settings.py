@@ -256,6 +256,13 @@ if PRODUCTION:
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31_536_000, minimum=0)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
+# Password rotation: DB_PASS_CURRENT/NEXT and REDIS_PASS_CURRENT/NEXT (Vault)
+# instead of a password in DATABASE_URL / REDIS_URL (mutt_project/secrets.py).
+if secret("DB_PASS_CURRENT"):
+    DATABASES["default"]["ENGINE"] = "mutt_project.db_rotating"
+REDIS_PASSWORD_ROTATION = bool(secret("REDIS_PASS_CURRENT"))
+if REDIS_PASSWORD_ROTATION:
+    CELERY_BROKER_TRANSPORT_OPTIONS["credential_provider"] = "mutt_project.secrets.RedisPasswordProvider"
 # --- end production runtime ---
 
 # =============================================================================
