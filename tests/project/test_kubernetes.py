@@ -69,6 +69,7 @@ def test_secret_template_is_valid_and_is_what_the_pods_read(production):
 
 def test_a_deployment_per_process_hardened_and_sized(production):
     deployments = _by_kind(production, "Deployment")
+    metrics_dir = _by_kind(production, "ConfigMap")["mutt-config"]["data"]["PROMETHEUS_MULTIPROC_DIR"]
     procfile = {line.split(":", 1)[0] for line in (ROOT / "Procfile").read_text().splitlines() if ":" in line}
     assert {f"mutt-{name}" for name in procfile - {"moog-sink"}} == set(deployments)
     for name, deployment in deployments.items():
@@ -80,6 +81,9 @@ def test_a_deployment_per_process_hardened_and_sized(production):
         assert container["securityContext"]["capabilities"]["drop"] == ["ALL"], name
         assert set(container["resources"]) == {"requests", "limits"}, name
         assert deployment["metadata"]["namespace"] == "mutt"
+        # Writable where metrics go; nothing hides the image's collected static files.
+        mounts = {m["mountPath"] for m in container["volumeMounts"]}
+        assert metrics_dir in mounts and not any(m.startswith("/app") for m in mounts), name
         assert container["image"].startswith("registry.example.com/mutt:"), name
     for name in ("mutt-ingest", "mutt-web"):
         container = deployments[name]["spec"]["template"]["spec"]["containers"][0]
