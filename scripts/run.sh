@@ -100,7 +100,7 @@ if not U.objects.filter(username='admin').exists():
 
 # Every process writes its metrics here; /metrics on ingest and web
 # aggregates them (prometheus_client multiprocess mode).
-export PROMETHEUS_MULTIPROC_DIR=$PWD/$RUN/prometheus
+export PROMETHEUS_MULTIPROC_DIR=$(cd "$RUN" && pwd)/prometheus  # MUTT_RUN_DIR may be absolute
 rm -rf "$PROMETHEUS_MULTIPROC_DIR" && mkdir -p "$PROMETHEUS_MULTIPROC_DIR"
 
 processes="ingest web worker-classify worker-forward worker-maintenance beat flower"
