@@ -55,7 +55,9 @@ RUN_DIR := $(or $(MUTT_RUN_DIR),.run)
 
 # What `make run` supervises and the state of each process.
 status: venv
-	@$(VENV)/bin/supervisorctl -c $(RUN_DIR)/supervisord.conf status || { rc=$$?; [ $$rc = 3 ] || [ $$rc = 4 ] || echo "MUTT is not running (make run)"; exit $$rc; }
+	@if [ -S $(RUN_DIR)/supervisor.sock ] && $(VENV)/bin/supervisorctl -c $(RUN_DIR)/supervisord.conf pid >/dev/null 2>&1; then \
+	  $(VENV)/bin/supervisorctl -c $(RUN_DIR)/supervisord.conf status; \
+	else echo "MUTT is not running (make run)"; exit 1; fi
 
 # Follow every process's log (.run/logs/).
 logs:
