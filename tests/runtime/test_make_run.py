@@ -1,4 +1,4 @@
-"""`make run` itself (scripts/run.sh) on its own ports and run directory, broken while events flow.
+"""`make run` itself (scripts/run.sh) on its own ports and run directory: processes killed one by one, then broken while events flow.
 
 The must-show scenario: while 10,000 events are posted, the classify worker's
 pool processes are SIGKILLed, then Redis is SIGKILLed; nobody restarts
@@ -46,6 +46,17 @@ def _status(run_dir: Path) -> dict[str, str]:
         check=False,
     ).stdout
     return {line.split()[0]: line.split()[1] for line in out.splitlines() if line.strip()}
+
+
+def _pids(run_dir: Path) -> dict[str, int]:
+    out = subprocess.run(
+        [str(ROOT / ".venv/bin/supervisorctl"), "-c", str(run_dir / "supervisord.conf"), "status"],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout
+    parts = [line.split() for line in out.splitlines() if line.strip()]
+    return {p[0]: int(p[3].rstrip(",")) if len(p) > 3 and p[2] == "pid" else 0 for p in parts}
 
 
 def _left_behind(run_dir: Path) -> list[str]:
@@ -100,6 +111,21 @@ def test_make_run_survives_pool_and_redis_kills_while_events_flow(make_run):
 
     status = subprocess.run(["make", "-s", "status"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert {line.split()[0] for line in status.stdout.splitlines() if "RUNNING" in line} >= PROCESSES
+
+    # kill -9 of any one MUTT process's main pid: back within 10 s, every other pid unchanged.
+    for name in ("ingest", "web", "worker-classify", "worker-forward", "worker-maintenance", "beat", "flower"):
+        before = _pids(run_dir)
+        os.kill(before[name], signal.SIGKILL)
+        wait_for(
+            lambda name=name, before=before: (
+                _status(run_dir).get(name) == "RUNNING" and _pids(run_dir)[name] not in (0, before[name])
+            ),
+            timeout=10,
+            interval=0.2,
+            message=f"{name} running again",
+        )
+        after = _pids(run_dir)
+        assert {k: v for k, v in after.items() if k != name} == {k: v for k, v in before.items() if k != name}
 
     chaos = subprocess.run(
         [str(ROOT / ".venv/bin/python"), "scripts/chaos.py", "--events", "10000", "--run-dir", str(run_dir)],
