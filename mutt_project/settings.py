@@ -293,6 +293,28 @@ if PRODUCTION:
     SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)
     CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", True)
 
+# --- production runtime: TLS behind a proxy (issue 12; docs/deployment.md) ---
+# Behind a TLS-terminating proxy (Ingress, load balancer) that sets
+# X-Forwarded-Proto; never set it where clients reach MUTT directly.
+MUTT_BEHIND_PROXY = env_bool("MUTT_BEHIND_PROXY", False)
+if MUTT_BEHIND_PROXY:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+if PRODUCTION:
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    # Probes and Prometheus reach these over plain HTTP inside the cluster.
+    SECURE_REDIRECT_EXEMPT = [r"^health$", r"^metrics$"]
+    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31_536_000, minimum=0)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
+# Password rotation: DB_PASS_CURRENT/NEXT and REDIS_PASS_CURRENT/NEXT (Vault)
+# instead of a password in DATABASE_URL / REDIS_URL (mutt_project/secrets.py).
+if secret("DB_PASS_CURRENT"):
+    DATABASES["default"]["ENGINE"] = "mutt_project.db_rotating"
+REDIS_PASSWORD_ROTATION = bool(secret("REDIS_PASS_CURRENT"))
+if REDIS_PASSWORD_ROTATION:
+    CELERY_BROKER_TRANSPORT_OPTIONS["credential_provider"] = "mutt_project.secrets.RedisPasswordProvider"
+# --- end production runtime ---
+
 # =============================================================================
 # Beat schedule (owned by remediation)
 # =============================================================================
