@@ -1,13 +1,18 @@
 """A Moogsoft stand-in for local use and tests (stdlib only).
 
 - ``POST <any path>``: a webhook delivery. Recorded (memory + JSONL file) and
-  answered with the current mode's status after its delay.
+  answered with the current mode's status after its delay. The REST LAM's
+  multi-event form ``{"events": [...]}`` is recorded as one entry per event
+  (``body`` = the event, ``batch`` = the number of events in the request);
+  every entry of one request shares its ``request`` number.
 - ``GET /received``: JSON list of every delivery: ``{"at", "status", "path",
-  "body"}`` (``?accepted=1`` for the 2xx ones only).
+  "body", "request", "batch"}`` (``?accepted=1`` for the 2xx ones only).
 - ``DELETE /received``: forget everything recorded.
 - ``POST /control``: ``{"status": 503, "delay": 0.5, "for_seconds": 30,
   "retry_after": 2, "body": "..."}`` changes the answer; after ``for_seconds``
-  it goes back to 200. ``{}`` resets to 200 at once.
+  it goes back to 200. ``{}`` resets to 200 at once. ``{"refuse": ["<external_id>", ...]}``
+  answers 400 to any request carrying one of those events (alone or in a
+  batch), as Moogsoft does for an event it will not take; the others are fine.
 - ``GET /`` and ``GET /health``: the current mode's status (a health probe).
 """
 
@@ -27,6 +32,7 @@ class SinkState:
         self.records: list[dict] = []
         self.record_path = record_path
         self.mode: dict = {}
+        self.requests = 0
 
     def current(self) -> dict:
         with self.lock:
@@ -35,12 +41,16 @@ class SinkState:
                 self.mode = {}
             return dict(self.mode)
 
-    def record(self, entry: dict) -> None:
+    def record(self, entries: list[dict]) -> None:
+        """One request's entries, numbered with the request."""
         with self.lock:
-            self.records.append(entry)
+            self.requests += 1
+            for entry in entries:
+                entry["request"] = self.requests
+            self.records.extend(entries)
             if self.record_path:
                 with self.record_path.open("a") as fh:
-                    fh.write(json.dumps(entry) + "\n")
+                    fh.writelines(json.dumps(entry) + "\n" for entry in entries)
 
 
 class SinkHandler(BaseHTTPRequestHandler):
@@ -93,7 +103,7 @@ class SinkHandler(BaseHTTPRequestHandler):
             except ValueError:
                 self._send(400, {"error": "control body must be JSON"})
                 return
-            mode = {k: ctl[k] for k in ("status", "delay", "retry_after", "body") if k in ctl}
+            mode = {k: ctl[k] for k in ("status", "delay", "retry_after", "body", "refuse") if k in ctl}
             if ctl.get("for_seconds"):
                 mode["until"] = time.time() + float(ctl["for_seconds"])
             with self.state.lock:
@@ -108,14 +118,26 @@ class SinkHandler(BaseHTTPRequestHandler):
             body = json.loads(raw)
         except ValueError:
             body = raw.decode("utf-8", "replace")
+        batched = isinstance(body, dict) and isinstance(body.get("events"), list)
+        events = body["events"] if batched else [body]
+        refused = set(mode.get("refuse") or ())
+        if refused and status < 300 and any(isinstance(e, dict) and e.get("external_id") in refused for e in events):
+            status = 400
+            mode = mode | {"body": "event refused"}
+        now = time.time()
+        headers_kept = {k: v for k, v in self.headers.items() if k.lower() in ("x-api-key", "authorization")}
         self.state.record(
-            {
-                "at": time.time(),
-                "status": status,
-                "path": url.path,
-                "headers": {k: v for k, v in self.headers.items() if k.lower() in ("x-api-key", "authorization")},
-                "body": body,
-            }
+            [
+                {
+                    "at": now,
+                    "status": status,
+                    "path": url.path,
+                    "headers": headers_kept,
+                    "body": event,
+                    "batch": len(events) if batched else None,
+                }
+                for event in events
+            ]
         )
         headers = {"Retry-After": str(mode["retry_after"])} if "retry_after" in mode else None
         answer = {"success": True} if status < 300 else {"error": mode.get("body", f"status {status}")}

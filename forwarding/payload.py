@@ -44,3 +44,8 @@ def moog_payload(alert: dict, severity_map: Sequence[int] = DEFAULT_SEVERITY_MAP
         "handling": alert.get("handling"),
         "rule_id": alert.get("rule_id"),
     }
+
+
+def moog_batch_body(payloads: list[dict]) -> dict:
+    """Several mapped alerts in one request: the REST LAM's multi-event form."""
+    return {"events": payloads}

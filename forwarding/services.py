@@ -11,6 +11,15 @@ again and the sweeper re-wakes the forwarders.
 Outcomes are written back in batches: sent rows deleted and their audit rows
 marked ``sent``, retries rescheduled, dead letters created, each kind in one
 statement per flush.
+
+Under a storm (docs/forwarding.md, "Priority, batches and staleness"): rows are
+claimed class by class in the order ``forwarding.priority.priority_classes()``
+gives, oldest first within a class; a worker busy with a lower class looks
+for newly due higher-class rows twice a second and gives its chunk back when
+there are some. With ``MOOG_BATCH_SIZE`` > 1 a request carries several alerts;
+a refused batch is split in halves until the refused alerts are isolated.
+With ``MOOG_MAX_ALERT_AGE`` set, an alert that waited longer is not sent but
+becomes a ``stale`` dead letter.
 """
 
 from __future__ import annotations
@@ -33,10 +42,12 @@ from alerts.choices import DeadLetterStage, ForwardStatus
 from alerts.models import AlertOutbox, DeadLetter
 from alerts.wakeup import WakeKind, wake, wake_clear
 from forwarding.circuit_breaker import CircuitBreaker
-from forwarding.client import ForwardPermanentError, ForwardTransientError, moog_post
-from forwarding.metrics import FORWARD_OUTBOX_DEPTH, MOOG_FORWARD_LATENCY, MOOG_REQUESTS
+from forwarding.client import ForwardPermanentError, ForwardTransientError, moog_post, moog_post_batch
+from forwarding.metrics import FORWARD_OUTBOX_DEPTH, MOOG_BATCH_EVENTS, MOOG_FORWARD_LATENCY, MOOG_REQUESTS
+from forwarding.outbox_stats import delivered_count
 from forwarding.payload import moog_payload
-from forwarding.rate_limiter import slot_wait
+from forwarding.priority import priority_classes
+from forwarding.rate_limiter import events_wait, slot_wait
 from mutt_project import redis_keys
 from mutt_project.queues import Queue, TaskName
 from mutt_project.redis_client import get_redis
@@ -47,6 +58,8 @@ log = logging.getLogger(__name__)
 # in memory (a crash would resend them: harmless, but noisy).
 _FLUSH_EVERY_SECONDS = 1.0
 _FLUSH_EVERY_ROWS = 50
+# A worker sending a lower class looks this often for newly due higher-class rows.
+_PREEMPT_CHECK_SECONDS = 0.5
 
 
 @dataclass
@@ -54,6 +67,7 @@ class ForwardResult:
     sent: int = 0
     retried: int = 0
     dead: int = 0
+    stale: int = 0
     more: bool = False
 
 
@@ -67,6 +81,10 @@ class Claimed:
     audit_received_at: object
     payload: dict
     attempts: int
+    due_at: object = None  # next_attempt_at before the lease (restored on release: order kept)
+    rank: int = 0  # position of its priority class (0 = drained first)
+    age: float = 0.0  # seconds since it entered the outbox (database clock)
+    moog: dict | None = None  # the mapped Moogsoft event (batch mode maps once, before sending)
 
 
 def retry_delay(attempts: int, retry_after: float | None = None) -> float:
@@ -85,37 +103,108 @@ def lease_seconds() -> float:
 
 
 def chunk_size() -> int:
-    """About two seconds of the global rate: small enough that other workers find rows to share."""
+    """About two seconds of the global rate: small enough that other workers find rows to share.
+
+    In alerts: requests × ``MOOG_BATCH_SIZE``, and no more than two seconds of
+    the ``MOOG_EVENTS_PER_SECOND`` cap when one is set.
+    """
     per_second = settings.MOOG_RATE_LIMIT / settings.MOOG_RATE_PERIOD
-    return max(1, min(settings.FORWARD_CLAIM_SIZE, math.ceil(per_second * 2)))
+    batch = settings.MOOG_BATCH_SIZE
+    size = max(1, min(settings.FORWARD_CLAIM_SIZE, math.ceil(per_second * 2))) * batch
+    if settings.MOOG_EVENTS_PER_SECOND > 0:
+        size = min(size, max(batch, math.ceil(settings.MOOG_EVENTS_PER_SECOND * 2)))
+    return size
 
 
-def outbox_claim(limit: int) -> list[Claimed]:
-    """Lease up to ``limit`` due rows (committed at once; relies on the next_attempt_at index)."""
+# One handling's due rows, oldest first, through the alert_outbox_claim index
+# (handling, next_attempt_at, id): an index range scan that stops after LIMIT
+# rows however many wait. A class of several handlings takes up to LIMIT rows
+# of each (skipping other workers' locks) and keeps the oldest LIMIT; the
+# others' row locks end with the transaction a moment later.
+_CLAIM_SQL = """
+UPDATE alert_outbox o SET next_attempt_at = now() + make_interval(secs => %(lease)s)
+  FROM (SELECT x.id, x.next_attempt_at AS due_at
+          FROM unnest(%(handlings)s::text[]) AS c(handling)
+         CROSS JOIN LATERAL (
+               SELECT id, next_attempt_at FROM alert_outbox
+                WHERE handling = c.handling AND next_attempt_at <= now()
+                ORDER BY next_attempt_at, id LIMIT %(limit)s FOR UPDATE SKIP LOCKED) x
+         ORDER BY x.next_attempt_at, x.id LIMIT %(limit)s) due
+ WHERE o.id = due.id
+RETURNING o.id, o.correlation_id, o.audit_id, o.audit_received_at, o.payload, o.attempts, due.due_at,
+          EXTRACT(EPOCH FROM now() - o.created_at)
+"""
+
+
+def outbox_claim(limit: int, classes: tuple[tuple[str, ...], ...] | None = None) -> list[Claimed]:
+    """Lease up to ``limit`` due rows, highest priority class first, oldest first within a class.
+
+    One committed transaction; a class is read only when the ones before it
+    left room, so a backlog of tickets costs one empty index probe per
+    higher class per claim.
+    """
+    classes = priority_classes() if classes is None else classes
+    rows: list[Claimed] = []
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(
-            """
-            UPDATE alert_outbox o SET next_attempt_at = now() + make_interval(secs => %s)
-              FROM (SELECT id FROM alert_outbox WHERE next_attempt_at <= now()
-                     ORDER BY next_attempt_at, id LIMIT %s FOR UPDATE SKIP LOCKED) due
-             WHERE o.id = due.id
-            RETURNING o.id, o.correlation_id, o.audit_id, o.audit_received_at, o.payload, o.attempts
-            """,
-            [lease_seconds(), limit],
-        )
-        # Django's psycopg2 backend hands jsonb to raw cursors as text.
-        rows = [
-            Claimed(r[0], r[1], r[2], r[3], json.loads(r[4]) if isinstance(r[4], str) else r[4], r[5])
-            for r in cursor.fetchall()
-        ]
-    rows.sort(key=lambda r: r.id)
+        for rank, handlings in enumerate(classes):
+            room = limit - len(rows)
+            if room <= 0:
+                break
+            cursor.execute(_CLAIM_SQL, {"lease": lease_seconds(), "handlings": list(handlings), "limit": room})
+            # Django's psycopg2 backend hands jsonb to raw cursors as text.
+            claimed = [
+                Claimed(
+                    r[0],
+                    r[1],
+                    r[2],
+                    r[3],
+                    json.loads(r[4]) if isinstance(r[4], str) else r[4],
+                    r[5],
+                    due_at=r[6],
+                    rank=rank,
+                    age=float(r[7]),
+                )
+                for r in cursor.fetchall()
+            ]
+            claimed.sort(key=lambda r: (r.due_at, r.id))
+            rows.extend(claimed)
     return rows
 
 
+def outbox_higher_due(rank: int, classes: tuple[tuple[str, ...], ...] | None = None) -> bool:
+    """Is a row of a class before ``rank`` due now (one index probe per handling)?"""
+    classes = priority_classes() if classes is None else classes
+    handlings = [h for handlings in classes[:rank] for h in handlings]
+    if not handlings:
+        return False
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT EXISTS (SELECT 1 FROM unnest(%s::text[]) AS c(handling)
+                            WHERE EXISTS (SELECT 1 FROM alert_outbox
+                                           WHERE handling = c.handling AND next_attempt_at <= now()))
+            """,
+            [handlings],
+        )
+        return bool(cursor.fetchone()[0])
+
+
 def outbox_release(rows: list[Claimed]) -> None:
-    """Give leased rows back (due now) without counting an attempt."""
-    if rows:
+    """Give leased rows back without counting an attempt: due again at their old time (order kept)."""
+    if not rows:
+        return
+    if any(r.due_at is None for r in rows):
         AlertOutbox.objects.filter(id__in=[r.id for r in rows]).update(next_attempt_at=timezone.now())
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            UPDATE alert_outbox o SET next_attempt_at = v.due_at
+              FROM unnest(%s::bigint[], %s::timestamptz[]) AS v(id, due_at)
+             WHERE o.id = v.id
+            """,
+            [[r.id for r in rows], [r.due_at for r in rows]],
+        )
 
 
 def audit_status_update(keys: list[tuple], status: str) -> None:
@@ -134,8 +223,12 @@ def audit_status_update(keys: list[tuple], status: str) -> None:
         )
 
 
-def forward_dead_letter(row: Claimed, error: str, status: int | None) -> DeadLetter:
-    """An unsaved forward-stage dead letter; ``attempts`` counts replays, so it starts at 0."""
+def forward_dead_letter(row: Claimed, error: str, status: int | None, replay_by_beat: bool = True) -> DeadLetter:
+    """An unsaved forward-stage dead letter; ``attempts`` counts replays, so it starts at 0.
+
+    ``replay_by_beat=False`` (stale alerts) leaves ``next_attempt_at`` empty:
+    Beat never replays it, an operator may (admin, ``replay_dead_letters``).
+    """
     return DeadLetter(
         stage=DeadLetterStage.FORWARD,
         correlation_id=row.correlation_id,
@@ -145,8 +238,16 @@ def forward_dead_letter(row: Claimed, error: str, status: int | None) -> DeadLet
         last_error=error[:2000],
         response_status=status or None,  # 0: never sent (unmappable)
         attempts=0,
-        next_attempt_at=timezone.now() + timedelta(seconds=1),
+        next_attempt_at=timezone.now() + timedelta(seconds=1) if replay_by_beat else None,
     )
+
+
+STALE_REASON = "stale"
+
+
+def stale_error(age: float) -> str:
+    """The dead letter's error text; it starts with the reason ``stale`` (the admin filters on it)."""
+    return f"{STALE_REASON}: waited {age:.0f} s in the outbox (MOOG_MAX_ALERT_AGE {settings.MOOG_MAX_ALERT_AGE:g} s)"
 
 
 @dataclass
@@ -156,10 +257,11 @@ class Outcomes:
     sent: list[Claimed] = field(default_factory=list)
     retries: list[tuple[Claimed, str, float]] = field(default_factory=list)
     dead: list[tuple[Claimed, str, int | None]] = field(default_factory=list)
+    stale: list[Claimed] = field(default_factory=list)
     last_flush: float = field(default_factory=time.monotonic)
 
     def __len__(self) -> int:
-        return len(self.sent) + len(self.retries) + len(self.dead)
+        return len(self.sent) + len(self.retries) + len(self.dead) + len(self.stale)
 
     def due(self) -> bool:
         return len(self) >= _FLUSH_EVERY_ROWS or time.monotonic() - self.last_flush >= _FLUSH_EVERY_SECONDS
@@ -188,18 +290,25 @@ class Outcomes:
                             [d for _, _, d in self.retries],
                         ],
                     )
-            if self.dead:
-                DeadLetter.objects.bulk_create([forward_dead_letter(r, e, s) for r, e, s in self.dead])
-                AlertOutbox.objects.filter(id__in=[r.id for r, _, _ in self.dead]).delete()
-                audit_status_update(
-                    [(r.audit_id, r.audit_received_at) for r, _, _ in self.dead if r.audit_id], ForwardStatus.DEAD
+            dead = self.dead + [(r, stale_error(r.age), None) for r in self.stale]
+            if dead:
+                stale_ids = {r.id for r in self.stale}
+                DeadLetter.objects.bulk_create(
+                    [forward_dead_letter(r, e, s, replay_by_beat=r.id not in stale_ids) for r, e, s in dead]
                 )
+                AlertOutbox.objects.filter(id__in=[r.id for r, _, _ in dead]).delete()
+                audit_status_update(
+                    [(r.audit_id, r.audit_received_at) for r, _, _ in dead if r.audit_id], ForwardStatus.DEAD
+                )
+        delivered_count(len(self.sent))
         result.sent += len(self.sent)
         result.retried += len(self.retries)
         result.dead += len(self.dead)
+        result.stale += len(self.stale)
         self.sent.clear()
         self.retries.clear()
         self.dead.clear()
+        self.stale.clear()
         self.last_flush = time.monotonic()
 
 
@@ -236,19 +345,67 @@ def alert_send(alert: dict, breaker: CircuitBreaker) -> None:
     breaker.record_success()
 
 
+def _transient_outcome(row: Claimed, exc: ForwardTransientError, outcomes: Outcomes) -> None:
+    attempts = row.attempts + 1
+    if attempts > settings.MOOG_MAX_RETRIES:
+        outcomes.dead.append((row, f"gave up after {attempts} attempts: {exc}", exc.status))
+    else:
+        outcomes.retries.append((row, str(exc)[:2000], retry_delay(attempts, exc.retry_after)))
+
+
 def _send_one(row: Claimed, breaker: CircuitBreaker, outcomes: Outcomes) -> None:
     try:
         alert_send(row.payload, breaker)
     except ForwardPermanentError as exc:
         outcomes.dead.append((row, f"{exc}: {exc.body_excerpt}", exc.status))
     except ForwardTransientError as exc:
-        attempts = row.attempts + 1
-        if attempts > settings.MOOG_MAX_RETRIES:
-            outcomes.dead.append((row, f"gave up after {attempts} attempts: {exc}", exc.status))
-        else:
-            outcomes.retries.append((row, str(exc)[:2000], retry_delay(attempts, exc.retry_after)))
+        _transient_outcome(row, exc, outcomes)
     else:
         outcomes.sent.append(row)
+
+
+def rows_map(rows: list[Claimed], outcomes: Outcomes) -> list[Claimed]:
+    """Map each row's Moogsoft event once (batch mode); an unmappable alert is a dead letter, unsent."""
+    mapped = []
+    for row in rows:
+        try:
+            row.moog = moog_payload(row.payload, settings.MOOG_SEVERITY_MAP, settings.MOOG_DEFAULT_SEVERITY)
+        except (KeyError, TypeError, ValueError) as exc:
+            outcomes.dead.append((row, f"unmappable alert: {type(exc).__name__}: {exc}", 0))
+        else:
+            mapped.append(row)
+    return mapped
+
+
+def _send_batch(rows: list[Claimed], breaker: CircuitBreaker, outcomes: Outcomes, splits: deque) -> None:
+    """One request for ``rows`` (already mapped). 2xx: all sent. 4xx: refused somewhere inside, so
+    the halves go to the front of ``splits`` (each its own request) until a refused alert is alone
+    and becomes a dead letter. 5xx, 408, 429, timeout: every row retried with the usual backoff."""
+    started = time.perf_counter()
+    try:
+        status = moog_post_batch([r.moog for r in rows])
+    except ForwardPermanentError as exc:
+        MOOG_REQUESTS.labels(str(exc.status)).inc()
+        breaker.record_success()  # Moogsoft answered: it is up, an alert is the problem
+        if len(rows) == 1:
+            outcomes.dead.append((rows[0], f"{exc}: {exc.body_excerpt}", exc.status))
+        else:
+            half = len(rows) // 2
+            splits.appendleft(rows[half:])
+            splits.appendleft(rows[:half])
+        return
+    except ForwardTransientError as exc:
+        MOOG_REQUESTS.labels(_status_label(exc)).inc()
+        breaker.record_failure()
+        for row in rows:
+            _transient_outcome(row, exc, outcomes)
+        return
+    finally:
+        MOOG_FORWARD_LATENCY.observe(time.perf_counter() - started)
+    MOOG_REQUESTS.labels(str(status)).inc()
+    MOOG_BATCH_EVENTS.observe(len(rows))
+    breaker.record_success()
+    outcomes.sent.extend(rows)
 
 
 def _next_due_in() -> float | None:
@@ -294,8 +451,11 @@ def outbox_forward(time_slice: float | None = None) -> ForwardResult:
     # Cleared before the claim: work committed after it sets the flag again.
     wake_clear(WakeKind.FORWARD)
     slice_used = False
+    batch_size = settings.MOOG_BATCH_SIZE
+    max_age = settings.MOOG_MAX_ALERT_AGE
     while not slice_used and time.monotonic() < deadline:
-        rows = outbox_claim(chunk_size())
+        size = chunk_size()
+        rows = outbox_claim(size)
         if not rows:
             due_in = _next_due_in()
             # Sleep for a retry due within this slice; a later one (or another
@@ -304,28 +464,50 @@ def outbox_forward(time_slice: float | None = None) -> ForwardResult:
                 break
             time.sleep(max(0.0, due_in))
             continue
-        if len(rows) == chunk_size():
+        if len(rows) == size:
             wake(WakeKind.FORWARD)  # more may be due: an idle worker joins in
+        if max_age > 0:
+            outcomes.stale.extend(r for r in rows if r.age > max_age)
+            rows = [r for r in rows if r.age <= max_age]
+        if batch_size > 1:
+            rows = rows_map(rows, outcomes)
+        # The chunk's best class: while it is not the first, look for newly due
+        # higher-class rows now and then, and give the chunk back for them.
+        rank = min((r.rank for r in rows), default=0)
+        checked_at = time.monotonic()
         pending = deque(rows)
+        splits: deque[list[Claimed]] = deque()  # halves of a refused batch, sent before the rest
         try:
-            while pending:
+            while pending or splits:
+                if rank > 0 and time.monotonic() - checked_at >= _PREEMPT_CHECK_SECONDS:
+                    checked_at = time.monotonic()
+                    if outbox_higher_due(rank):
+                        break  # the finally gives the chunk back; the next claim takes the higher class
+                unit = len(splits[0]) if splits else min(batch_size, len(pending))
                 # Rate slot first, then the breaker: a probe lock is never held
                 # while its owner waits for a slot.
-                if not slot_wait(deadline - time.monotonic()):
+                if not events_wait(unit, deadline - time.monotonic()) or not slot_wait(deadline - time.monotonic()):
                     slice_used = True  # the next slot comes after the slice: hand over
                     break
                 verdict = breaker.acquire()
                 if not verdict.may_send:
-                    # Open: nothing is sent and no attempt counted; sleep it out.
-                    outbox_release(list(pending))
+                    # Open: nothing is sent and no attempt counted; sleep it out
+                    # (the finally gives the rows back first).
+                    outbox_release(list(pending) + [r for part in splits for r in part])
                     pending.clear()
+                    splits.clear()
                     time.sleep(max(0.0, min(verdict.wait, deadline - time.monotonic())))
                     break
-                _send_one(pending.popleft(), breaker, outcomes)
+                if splits:
+                    _send_batch(splits.popleft(), breaker, outcomes, splits)
+                elif batch_size == 1:
+                    _send_one(pending.popleft(), breaker, outcomes)
+                else:
+                    _send_batch([pending.popleft() for _ in range(unit)], breaker, outcomes, splits)
                 if outcomes.due():
                     outcomes.flush(result)
         finally:
             outcomes.flush(result)
-            outbox_release(list(pending))
+            outbox_release(list(pending) + [r for part in splits for r in part])
     _hand_over(result)
     return result

@@ -21,6 +21,7 @@ class TaskName(StrEnum):
     ENSURE_PARTITIONS = "mutt.remediation.ensure_partitions"
     ENFORCE_RETENTION = "mutt.remediation.enforce_retention"
     PRUNE_BATCHES = "mutt.remediation.prune_batches"
+    EXPORT_OUTBOX_STATS = "mutt.forwarding.export_outbox_stats"  # issue 15
 
 
 TASK_ROUTES = {
@@ -31,4 +32,5 @@ TASK_ROUTES = {
     TaskName.ENSURE_PARTITIONS: {"queue": Queue.MAINTENANCE},
     TaskName.ENFORCE_RETENTION: {"queue": Queue.MAINTENANCE},
     TaskName.PRUNE_BATCHES: {"queue": Queue.MAINTENANCE},
+    TaskName.EXPORT_OUTBOX_STATS: {"queue": Queue.MAINTENANCE},  # issue 15
 }

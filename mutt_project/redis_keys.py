@@ -46,3 +46,10 @@ DYNAMIC_CONFIG = f"{PREFIX}:config"
 
 # Beat singleton locks (a second Beat started by mistake does no double work).
 BEAT_LOCK = f"{PREFIX}:beat:lock:"  # + task name
+
+# --- issue 15: forwarding under an alert storm ---------------------------------
+# Next free event slot of the optional MOOG_EVENTS_PER_SECOND cap (µs, Redis clock).
+RATE_LIMIT_EVENTS = f"{PREFIX}:moog:rate:events"
+# Alerts delivered so far (INCRBY per flush) and the outbox-stats job's last sample of it.
+FORWARD_DELIVERED = f"{PREFIX}:forward:delivered"
+FORWARD_DELIVERED_SAMPLE = f"{PREFIX}:forward:delivered:sample"  # "count:epoch seconds"

@@ -6,12 +6,14 @@ A second Beat started by mistake sends duplicates; the tasks' Beat locks make
 those do nothing.
 """
 
+from datetime import timedelta
+
 from celery.schedules import crontab
 
 from mutt_project.queues import Queue, TaskName
 
 
-def _entry(task: TaskName, schedule: crontab, expires: int) -> dict:
+def _entry(task: TaskName, schedule: crontab | timedelta, expires: int) -> dict:
     return {"task": task.value, "schedule": schedule, "options": {"queue": Queue.MAINTENANCE.value, "expires": expires}}
 
 
@@ -22,4 +24,6 @@ BEAT_SCHEDULE = {
     "ensure-partitions": _entry(TaskName.ENSURE_PARTITIONS, crontab(minute=5, hour="*/6"), 3600),
     "enforce-retention": _entry(TaskName.ENFORCE_RETENTION, crontab(minute=15, hour=1), 3600),
     "prune-batches": _entry(TaskName.PRUNE_BATCHES, crontab(minute=30), 1800),
+    # issue 15: outbox depth / oldest age / drain time per priority class, every few seconds.
+    "export-outbox-stats": _entry(TaskName.EXPORT_OUTBOX_STATS, timedelta(seconds=15), 14),
 }
