@@ -5,8 +5,6 @@ from __future__ import annotations
 import requests
 from django.conf import settings
 
-from forwarding.payload import moog_batch_body
-
 
 class ForwardTransientError(Exception):
     """Retry later: 5xx, 408, 429, timeout, connection error."""
@@ -59,21 +57,23 @@ def _retry_after(value: str | None) -> float | None:
 
 def moog_post(payload: dict) -> int:
     """POST one alert; return the status on 2xx, raise ForwardTransientError / ForwardPermanentError."""
-    return _post(payload)
+    return _post(json_body=payload)
 
 
-def moog_post_batch(payloads: list[dict]) -> int:
-    """POST several alerts in one request, the REST LAM's ``{"events": [...]}`` form; same outcomes.
+def moog_post_batch(body: bytes) -> int:
+    """POST several alerts in one request (``forwarding.payload.moog_batch_body``); same outcomes.
 
     The answer is for the request as a whole: a 4xx says Moogsoft refused at
     least one event, not which (the caller splits the batch to find out).
     """
-    return _post(moog_batch_body(payloads))
+    return _post(data=body)
 
 
-def _post(body: dict) -> int:
+def _post(json_body: dict | None = None, data: bytes | None = None) -> int:
     try:
-        response = _get_session().post(settings.MOOG_WEBHOOK_URL, json=body, timeout=settings.MOOG_TIMEOUT)
+        response = _get_session().post(
+            settings.MOOG_WEBHOOK_URL, json=json_body, data=data, timeout=settings.MOOG_TIMEOUT
+        )
     except requests.Timeout:
         raise ForwardTransientError("timeout") from None
     except requests.RequestException as exc:

@@ -7,6 +7,7 @@ sending syslog 0 (emergency) as Moogsoft 0 would *clear* the alert.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -46,6 +47,10 @@ def moog_payload(alert: dict, severity_map: Sequence[int] = DEFAULT_SEVERITY_MAP
     }
 
 
-def moog_batch_body(payloads: list[dict]) -> dict:
-    """Several mapped alerts in one request: the REST LAM's multi-event form."""
-    return {"events": payloads}
+def moog_batch_body(payloads: list[dict]) -> bytes:
+    """Several mapped alerts in one request, the REST LAM's multi-event form, encoded.
+
+    Encoded by the caller before it waits for its rate slot, so the request
+    leaves right after the slot is recorded (a 100-event body takes ~1 ms).
+    """
+    return json.dumps({"events": payloads}, separators=(",", ":")).encode()

@@ -24,6 +24,7 @@ becomes a ``stale`` dead letter.
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import math
@@ -45,7 +46,7 @@ from forwarding.circuit_breaker import CircuitBreaker
 from forwarding.client import ForwardPermanentError, ForwardTransientError, moog_post, moog_post_batch
 from forwarding.metrics import FORWARD_OUTBOX_DEPTH, MOOG_BATCH_EVENTS, MOOG_FORWARD_LATENCY, MOOG_REQUESTS
 from forwarding.outbox_stats import delivered_count
-from forwarding.payload import moog_payload
+from forwarding.payload import moog_batch_body, moog_payload
 from forwarding.priority import priority_classes
 from forwarding.rate_limiter import events_wait, slot_wait
 from mutt_project import redis_keys
@@ -377,13 +378,13 @@ def rows_map(rows: list[Claimed], outcomes: Outcomes) -> list[Claimed]:
     return mapped
 
 
-def _send_batch(rows: list[Claimed], breaker: CircuitBreaker, outcomes: Outcomes, splits: deque) -> None:
-    """One request for ``rows`` (already mapped). 2xx: all sent. 4xx: refused somewhere inside, so
-    the halves go to the front of ``splits`` (each its own request) until a refused alert is alone
-    and becomes a dead letter. 5xx, 408, 429, timeout: every row retried with the usual backoff."""
+def _send_batch(rows: list[Claimed], body: bytes, breaker: CircuitBreaker, outcomes: Outcomes, splits: deque) -> None:
+    """One request for ``rows`` (``body``: their encoded batch). 2xx: all sent. 4xx: refused somewhere
+    inside, so the halves go to the front of ``splits`` (each its own request) until a refused alert
+    is alone and becomes a dead letter. 5xx, 408, 429, timeout: every row retried with the usual backoff."""
     started = time.perf_counter()
     try:
-        status = moog_post_batch([r.moog for r in rows])
+        status = moog_post_batch(body)
     except ForwardPermanentError as exc:
         MOOG_REQUESTS.labels(str(exc.status)).inc()
         breaker.record_success()  # Moogsoft answered: it is up, an alert is the problem
@@ -484,6 +485,9 @@ def outbox_forward(time_slice: float | None = None) -> ForwardResult:
                     if outbox_higher_due(rank):
                         break  # the finally gives the chunk back; the next claim takes the higher class
                 unit = len(splits[0]) if splits else min(batch_size, len(pending))
+                if batch_size > 1:
+                    unit_rows = splits[0] if splits else list(itertools.islice(pending, unit))
+                    body = moog_batch_body([r.moog for r in unit_rows])  # before the slot: sent right after it
                 # Rate slot first, then the breaker: a probe lock is never held
                 # while its owner waits for a slot.
                 if not events_wait(unit, deadline - time.monotonic()) or not slot_wait(deadline - time.monotonic()):
@@ -498,12 +502,15 @@ def outbox_forward(time_slice: float | None = None) -> ForwardResult:
                     splits.clear()
                     time.sleep(max(0.0, min(verdict.wait, deadline - time.monotonic())))
                     break
-                if splits:
-                    _send_batch(splits.popleft(), breaker, outcomes, splits)
-                elif batch_size == 1:
+                if batch_size == 1 and not splits:
                     _send_one(pending.popleft(), breaker, outcomes)
                 else:
-                    _send_batch([pending.popleft() for _ in range(unit)], breaker, outcomes, splits)
+                    if splits:
+                        splits.popleft()
+                    else:
+                        for _ in range(unit):
+                            pending.popleft()
+                    _send_batch(unit_rows, body, breaker, outcomes, splits)
                 if outcomes.due():
                     outcomes.flush(result)
         finally:
