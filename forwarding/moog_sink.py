@@ -154,3 +154,29 @@ def make_server(host: str, port: int, record_path: Path | None = None) -> Thread
     server = ThreadingHTTPServer((host, port), handler)
     server.daemon_threads = True
     return server
+
+
+def main() -> None:
+    """``python -m forwarding.moog_sink --port N``: the stand-in alone (stdlib only, no Django).
+
+    The tests run it as its own process, so the arrival stamps it records are
+    never delayed by the test process's garbage collector or its other threads.
+    """
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Moogsoft stand-in")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8099)
+    parser.add_argument("--record", default="", help="JSONL file of deliveries (none by default)")
+    args = parser.parse_args()
+    server = make_server(args.host, args.port, Path(args.record) if args.record else None)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+
+
+if __name__ == "__main__":
+    main()
