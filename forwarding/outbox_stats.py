@@ -72,6 +72,15 @@ def delivery_rate_measure() -> float | None:
     return (total - int(count)) / elapsed
 
 
+def delivery_rate_last() -> float | None:
+    """The rate the last outbox-stats run measured (alerts/s), None when there is no recent one."""
+    try:
+        value = get_redis().get(redis_keys.FORWARD_DELIVERY_RATE)
+    except (RedisError, OSError):
+        return None
+    return None if value is None else float(value)
+
+
 def outbox_class_stats(rate: float | None = None) -> list[ClassStats]:
     """Per priority class, in drain order; ``rate`` in alerts/s (default: the configured best)."""
     with connection.cursor() as cursor:
@@ -95,6 +104,8 @@ def outbox_stats_export() -> list[ClassStats]:
     measured = delivery_rate_measure()
     if measured is not None:
         FORWARD_DELIVERY_RATE.set(measured)
+        # For the admin page; expires so a stopped job never shows an old rate as current.
+        get_redis().set(redis_keys.FORWARD_DELIVERY_RATE, f"{measured:.3f}", ex=60)
     # Measured 0 while a backlog waits (an outage): the drain time is unknown (-1), not a guess.
     stats = outbox_class_stats(configured_rate() if measured is None else measured)
     for row in stats:

@@ -53,3 +53,4 @@ RATE_LIMIT_EVENTS = f"{PREFIX}:moog:rate:events"
 # Alerts delivered so far (INCRBY per flush) and the outbox-stats job's last sample of it.
 FORWARD_DELIVERED = f"{PREFIX}:forward:delivered"
 FORWARD_DELIVERED_SAMPLE = f"{PREFIX}:forward:delivered:sample"  # "count:epoch seconds"
+FORWARD_DELIVERY_RATE = f"{PREFIX}:forward:delivery_rate"  # alerts/s at the last outbox-stats run (expires)

@@ -12,7 +12,7 @@ from django.utils.html import format_html
 
 from alerts.admin.pipeline import ReadOnlyAdmin
 from alerts.models import AlertOutbox, DeadLetter
-from forwarding.outbox_stats import configured_rate, outbox_class_stats
+from forwarding.outbox_stats import configured_rate, delivery_rate_last, outbox_class_stats
 from forwarding.services import STALE_REASON
 from remediation.services import (
     dead_letters_discard,
@@ -45,7 +45,8 @@ class AlertOutboxAdmin(ReadOnlyAdmin):
     def changelist_view(self, request, extra_context=None):
         # Per priority class, in drain order: what waits, since when, and how long it will take
         # (one GROUP BY over the outbox, the same selector the outbox-stats metrics job uses).
-        rate = configured_rate()
+        measured = delivery_rate_last()
+        rate = configured_rate() if measured is None else measured
         stats = [
             {
                 "label": row.label,
@@ -56,7 +57,11 @@ class AlertOutboxAdmin(ReadOnlyAdmin):
             }
             for row in outbox_class_stats(rate)
         ]
-        context = {"outbox_classes": stats, "outbox_rate": f"{rate:g}"} | (extra_context or {})
+        context = {
+            "outbox_classes": stats,
+            "outbox_rate": f"{rate:.1f}",
+            "outbox_rate_source": "configured best" if measured is None else "measured",
+        } | (extra_context or {})
         return super().changelist_view(request, extra_context=context)
 
     @admin.display(description="payload")

@@ -65,7 +65,7 @@ def test_two_refused_alerts_are_isolated_and_the_rest_delivered(moog):
     assert (result.sent, result.dead) == (8, 2)
 
 
-def test_outbox_admin_shows_each_class_with_depth_and_drain_time(client, settings):
+def test_outbox_admin_shows_each_class_with_depth_and_drain_time(client, settings, redis_client):
     settings.MOOG_RATE_LIMIT = 20
     settings.MOOG_BATCH_SIZE = 1
     outbox_seed(400, "Ticket_only", waited=90)

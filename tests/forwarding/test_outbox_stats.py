@@ -52,3 +52,20 @@ def test_drain_time_follows_the_measured_delivery_rate(client, redis_client):
 def test_the_job_is_a_registered_task():
     app.loader.import_default_modules()
     assert TaskName.EXPORT_OUTBOX_STATS in app.tasks
+
+
+def test_outbox_admin_shows_drain_time_at_the_measured_rate(client, redis_client, settings):
+    from django.contrib.auth import get_user_model
+
+    settings.MOOG_RATE_LIMIT = 50
+    outbox_seed(600, "Ticket_only")
+    client.force_login(get_user_model().objects.create_superuser("oncall", "oncall@example.com", "pw"))
+    outbox_stats_export()
+    time.sleep(0.5)
+    delivered_count(1)  # a trickle (~2/s): far below the configured 50/s
+    outbox_stats_export()
+
+    page = client.get("/admin/alerts/alertoutbox/").content.decode()
+
+    assert "measured rate" in page
+    assert " min</td>" in page  # 600 alerts at ~2/s: minutes, not the 12 s the configured rate would give
