@@ -236,7 +236,8 @@ def forward_dead_letter(row: Claimed, error: str, status: int | None, replay_by_
     """An unsaved forward-stage dead letter; ``attempts`` counts replays, so it starts at 0.
 
     ``replay_by_beat=False`` (stale alerts) leaves ``next_attempt_at`` empty:
-    Beat never replays it, an operator may (admin, ``replay_dead_letters``).
+    Beat (and ``manage.py replay_dead_letters``, which replays due ones) never replays
+    it; an operator may, from the admin (*Replay now*).
     """
     return DeadLetter(
         stage=DeadLetterStage.FORWARD,
