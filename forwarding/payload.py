@@ -12,6 +12,7 @@ sending syslog 0 (emergency) as Moogsoft 0 would *clear* the alert.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import datetime
 from typing import TypedDict
@@ -69,3 +70,12 @@ def moog_payload(
         "handling": alert["handling"],
         "rule_id": alert["rule_id"],
     }
+
+
+def moog_batch_body(payloads: list[dict]) -> bytes:
+    """Several mapped alerts in one request, the REST LAM's multi-event form, encoded.
+
+    Encoded by the caller before it waits for its rate slot, so the request
+    leaves right after the slot is recorded (a 100-event body takes ~1 ms).
+    """
+    return json.dumps({"events": payloads}, separators=(",", ":")).encode()

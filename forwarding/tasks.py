@@ -23,3 +23,13 @@ def forward_pending() -> dict:
     """
     result = outbox_forward()
     return {"sent": result.sent, "retried": result.retried, "dead": result.dead, "more": result.more}
+
+
+# --- issue 15: outbox visibility ------------------------------------------------
+@shared_task(name=TaskName.EXPORT_OUTBOX_STATS.value, autoretry_for=(DatabaseError, InterfaceError), max_retries=1)
+def export_outbox_stats() -> dict:
+    """Per priority class: outbox depth, oldest waiting alert, expected drain time (Prometheus gauges)."""
+    from forwarding.outbox_stats import outbox_stats_export
+
+    stats = outbox_stats_export()
+    return {s.label: {"depth": s.depth, "oldest_age": round(s.oldest_age, 1)} for s in stats}

@@ -200,6 +200,19 @@ if len(MOOG_SEVERITY_MAP) != 8 or not all(0 <= s <= 5 for s in MOOG_SEVERITY_MAP
     raise ImproperlyConfigured("MOOG_SEVERITY_MAP needs 8 comma-separated values between 0 and 5")
 MOOG_DEFAULT_SEVERITY = env_int("MOOG_DEFAULT_SEVERITY", 2, minimum=0, maximum=5)
 
+# --- issue 15: forwarding under an alert storm (docs/forwarding.md) -----------
+# Handling classes drained first to last, ';' between classes, ',' within one
+# (oldest first inside a class); handlings not named form a last class. Read
+# only through forwarding.priority.priority_classes().
+FORWARD_PRIORITY_CLASSES = env_str("FORWARD_PRIORITY_CLASSES", "Page_and_ticket,Page_only;Ticket_only")
+# Alerts per POST ({"events": [...]}); 1 = one event per request (the default).
+MOOG_BATCH_SIZE = env_int("MOOG_BATCH_SIZE", 1, minimum=1, maximum=1000)
+# Events per second across all workers on top of the request limit; 0 = no cap.
+MOOG_EVENTS_PER_SECOND = env_float("MOOG_EVENTS_PER_SECOND", 0.0, minimum=0.0)
+# An alert that waited longer than this (seconds) becomes a `stale` dead letter; 0 = off.
+MOOG_MAX_ALERT_AGE = env_float("MOOG_MAX_ALERT_AGE", 0.0, minimum=0.0)
+# --- end issue 15 -------------------------------------------------------------
+
 # =============================================================================
 # Remediation and retention
 # =============================================================================

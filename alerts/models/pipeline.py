@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import Q, Value
+from django.db.models.fields.json import KT
+from django.db.models.functions import Coalesce
 
 from alerts.choices import (
     BatchStatus,
@@ -102,11 +104,25 @@ class AlertOutbox(models.Model):
     next_attempt_at = models.DateTimeField(db_index=True)
     last_error = models.TextField(blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
+    # --- issue 15 (forwarding priority): the handling, derived by PostgreSQL from the
+    # payload so every writer (classify's one-statement insert included) sets it
+    # without knowing about it. The class order lives in settings, not in the rows:
+    # forwarding.outbox_lease.outbox_claim reads each handling's due rows in order
+    # through ``alert_outbox_claim`` and changing the order rewrites nothing.
+    handling = models.GeneratedField(
+        expression=Coalesce(KT("payload__handling"), Value(""), output_field=models.TextField()),
+        output_field=models.TextField(),
+        db_persist=True,
+    )
 
     class Meta:
         db_table = "alert_outbox"
         verbose_name_plural = "alert outbox"
         ordering = ["next_attempt_at", "id"]
+        indexes = [
+            # forwarding.outbox_lease.outbox_claim: due rows of one handling, oldest first.
+            models.Index(fields=["handling", "next_attempt_at", "id"], name="alert_outbox_claim"),
+        ]
 
     def __str__(self) -> str:
         return f"outbox {self.pk} {self.correlation_id} (attempts {self.attempts})"
