@@ -6,18 +6,18 @@ drained in order (``Page_and_ticket`` and ``Page_only`` before
 class, so nothing in the outbox is ever left unclaimed.
 
 ``priority_classes()`` is the ONE accessor the forwarders, the outbox
-statistics and the admin read the order through. Today it reads the
-``FORWARD_PRIORITY_CLASSES`` setting; it is the place to point at runtime
-settings, so a changed order applies at the next claim (the rows store only
+statistics and the admin read the order through: the runtime setting
+``forward_priority_classes`` (default ``FORWARD_PRIORITY_CLASSES`` from the
+environment), so a changed order applies at the next claim (the rows store only
 their handling, never a priority, so nothing is rewritten).
 """
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
 from alerts.choices import HandlingChoices
+from alerts.dynamic_config import runtime
 
 # Every value the outbox ``handling`` column can hold ('' = payload without one).
 KNOWN_HANDLINGS: tuple[str, ...] = (*HandlingChoices.values, "")
@@ -58,7 +58,7 @@ _cache: tuple[str, tuple[tuple[str, ...], ...]] | None = None
 def priority_classes() -> tuple[tuple[str, ...], ...]:
     """The handling classes in drain order (parsed once per distinct setting value)."""
     global _cache
-    text = settings.FORWARD_PRIORITY_CLASSES
+    text = runtime("forward_priority_classes")
     if _cache is None or _cache[0] != text:
         _cache = (text, classes_parse(text))
     return _cache[1]

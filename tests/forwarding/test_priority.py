@@ -74,3 +74,32 @@ def test_released_rows_keep_their_place_and_higher_class_is_seen():
 
     again = [r for r in outbox_claim(4) if r.rank == 1]
     assert [r.id for r in again] == [r.id for r in first]  # still the oldest tickets
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_operator_changes_the_order_at_runtime_and_a_bad_order_is_refused(redis_client):
+    """The drain order is a runtime setting: audited, live at the next claim, validated."""
+    from alerts.dynamic_config import runtime_forget
+    from alerts.models import ConfigAuditLog
+    from alerts.runtime_catalog import RuntimeSettingError
+    from alerts.services.config import ConfigChange
+    from alerts.services.runtime import runtime_setting_set
+
+    page = outbox_rows(1, handling="Page_only")[0]
+    ticket = outbox_rows(1, handling="Ticket_only")[0]
+    change = ConfigChange(user="oncall", reason="tickets first during the migration")
+
+    runtime_setting_set("forward_priority_classes", "Ticket_only;Page_only,Page_and_ticket", change)
+    runtime_forget()
+
+    assert [r.id for r in outbox_claim(1)] == [ticket.id]
+    assert [r.id for r in outbox_claim(1)] == [page.id]
+    audit = ConfigAuditLog.objects.filter(changed_by="oncall").get()
+    assert audit.reason == "tickets first during the migration"
+
+    with pytest.raises(RuntimeSettingError, match="unknown handling"):
+        runtime_setting_set("forward_priority_classes", "Pager;Ticket_only", change)
+    with pytest.raises(RuntimeSettingError, match="named twice"):
+        runtime_setting_set("forward_priority_classes", "Page_only;Page_only", change)
+    runtime_forget()
+    assert priority_classes()[0] == ("Ticket_only",)  # unchanged by the refused values
