@@ -13,6 +13,7 @@ nothing is delivered, the configured best rate is used and said so.
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass
 
@@ -20,6 +21,7 @@ from django.conf import settings
 from django.db import connection
 from redis.exceptions import RedisError
 
+from alerts.dynamic_config import runtime
 from forwarding.metrics import (
     FORWARD_DELIVERY_RATE,
     OUTBOX_CLASS_DEPTH,
@@ -42,7 +44,7 @@ class ClassStats:
 
 def configured_rate() -> float:
     """The best the limits allow, in alerts per second."""
-    rate = settings.MOOG_RATE_LIMIT / settings.MOOG_RATE_PERIOD * settings.MOOG_BATCH_SIZE
+    rate = runtime("moog_rate_limit") / runtime("moog_rate_period") * settings.MOOG_BATCH_SIZE
     if settings.MOOG_EVENTS_PER_SECOND > 0:
         rate = min(rate, settings.MOOG_EVENTS_PER_SECOND)
     return rate
@@ -112,4 +114,17 @@ def outbox_stats_export() -> list[ClassStats]:
         OUTBOX_CLASS_DEPTH.labels(row.label).set(row.depth)
         OUTBOX_CLASS_OLDEST_AGE.labels(row.label).set(row.oldest_age)
         OUTBOX_CLASS_DRAIN_SECONDS.labels(row.label).set(row.drain_seconds if row.drain_seconds is not None else -1)
+    # The same figures for the dashboard and /api/v2/metrics: they read this snapshot, never the
+    # outbox itself (the GROUP BY scans every waiting row). Expires so a stopped job shows nothing.
+    snapshot = [
+        {"class": r.label, "depth": r.depth, "oldest_age": round(r.oldest_age, 1), "drain_seconds": r.drain_seconds}
+        for r in stats
+    ]
+    get_redis().set(redis_keys.OUTBOX_CLASS_STATS, json.dumps(snapshot), ex=60)
     return stats
+
+
+def outbox_class_stats_last() -> list[dict]:
+    """The outbox-stats job's last per-class snapshot (empty when it has not run for a minute)."""
+    raw = get_redis().get(redis_keys.OUTBOX_CLASS_STATS)
+    return json.loads(raw) if raw else []

@@ -68,3 +68,5 @@ RATE_LIMIT_EVENTS = f"{PREFIX}:moog:rate:events"
 FORWARD_DELIVERED = f"{PREFIX}:forward:delivered"
 FORWARD_DELIVERED_SAMPLE = f"{PREFIX}:forward:delivered:sample"  # "count:epoch seconds"
 FORWARD_DELIVERY_RATE = f"{PREFIX}:forward:delivery_rate"  # alerts/s at the last outbox-stats run (expires)
+# The outbox-stats job's per-class snapshot (JSON list) for the dashboard and /api/v2/metrics (expires).
+OUTBOX_CLASS_STATS = f"{PREFIX}:forward:outbox_class_stats"

@@ -69,3 +69,25 @@ def test_outbox_admin_shows_drain_time_at_the_measured_rate(client, redis_client
 
     assert "measured rate" in page
     assert " min</td>" in page  # 600 alerts at ~2/s: minutes, not the 12 s the configured rate would give
+
+
+def test_the_dashboard_and_the_metrics_api_show_each_class(client, redis_client, settings):
+    """An on-call engineer sees per class what waits, for how long, and when it will be through."""
+    from django.contrib.auth import get_user_model
+
+    settings.MOOG_RATE_LIMIT = 20
+    outbox_seed(400, "Ticket_only", waited=90)
+    outbox_rows(2, handling="Page_only")
+    outbox_stats_export()
+    client.force_login(get_user_model().objects.create_user("oncall", password="x", is_staff=True))
+
+    classes = client.get("/api/v2/metrics").json()["outbox_classes"]
+    by_class = {c["class"]: c for c in classes}
+    assert by_class["Page_and_ticket+Page_only"]["depth"] == 2
+    assert by_class["Ticket_only"]["depth"] == 400
+    assert by_class["Ticket_only"]["oldest_age"] >= 90
+    assert by_class["Ticket_only"]["drain_seconds"] == pytest.approx(20.1)  # 402 alerts at 20/s
+
+    panels = client.get("/dashboard/panels").content.decode()
+    assert 'id="outbox-classes"' in panels
+    assert "Ticket_only" in panels and "400" in panels
