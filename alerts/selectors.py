@@ -8,12 +8,22 @@ import json
 import re
 import uuid
 from dataclasses import dataclass
+from dataclasses import fields as dataclass_fields
 from datetime import datetime
 
 from django.db.models import Q, QuerySet
 
-from alerts.models import AlertOutbox, AlertRule, DeadLetter, DevelopmentHost, DeviceTeam, EventAuditLog
+from alerts.models import (
+    AlertOutbox,
+    AlertRule,
+    DeadLetter,
+    DevelopmentHost,
+    DeviceTeam,
+    EventAuditLog,
+    OidMapping,
+)
 from alerts.rule_engine import RuleSpec
+from alerts.traps import TrapMapping
 
 
 def rules_active_specs() -> list[RuleSpec]:
@@ -28,6 +38,7 @@ def rules_active_specs() -> list[RuleSpec]:
             match_string=r["match_string"],
             trap_oid=r["trap_oid"],
             syslog_severity=r["syslog_severity"],
+            clears_rule_id=r["clears_rule_id"],
         )
         for r in AlertRule.objects.filter(is_active=True).values(
             "id",
@@ -39,8 +50,15 @@ def rules_active_specs() -> list[RuleSpec]:
             "match_string",
             "trap_oid",
             "syslog_severity",
+            "clears_rule_id",
         )
     ]
+
+
+def trap_mappings_active() -> list[TrapMapping]:
+    """The active ``oid_mappings`` rows as the engine's ``TrapMapping`` (compiled with the rules)."""
+    fields = [f.name for f in dataclass_fields(TrapMapping)]
+    return [TrapMapping(**row) for row in OidMapping.objects.filter(is_active=True).values(*fields)]
 
 
 def dev_hosts_list() -> list[str]:

@@ -281,6 +281,11 @@ LOGGING["handlers"]["console"]["filters"] = ["context", "redact"]
 # ---- end issue 11 ----
 
 # =============================================================================
+# Alert lifecycle (issue 14): repeat folding window, runtime-tunable
+# =============================================================================
+FOLD_WINDOW_SECONDS = env_int("FOLD_WINDOW_SECONDS", 60, minimum=0)
+
+# =============================================================================
 # Production guard
 # =============================================================================
 if PRODUCTION:

@@ -1,5 +1,6 @@
 from alerts.models.api_keys import ApiKey
 from alerts.models.audit import ConfigAuditLog
+from alerts.models.lifecycle import AlertSignature, OidMapping  # alert lifecycle (issue 14)
 from alerts.models.pipeline import AlertOutbox, DeadLetter, EventAuditLog, IngestBatch
 from alerts.models.rule_lab import RuleBacktest, RuleHealth  # rule lab (issue 10)
 from alerts.models.rules import AlertRule, DevelopmentHost, DeviceTeam
@@ -8,6 +9,7 @@ from alerts.models.runtime import RuntimeSetting
 __all__ = [
     "AlertOutbox",
     "AlertRule",
+    "AlertSignature",  # alert lifecycle (issue 14)
     "ApiKey",
     "ConfigAuditLog",
     "DeadLetter",
@@ -15,6 +17,7 @@ __all__ = [
     "DeviceTeam",
     "EventAuditLog",
     "IngestBatch",
+    "OidMapping",  # alert lifecycle (issue 14)
     "RuleBacktest",  # rule lab (issue 10)
     "RuleHealth",  # rule lab (issue 10)
     "RuntimeSetting",
