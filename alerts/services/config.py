@@ -84,7 +84,7 @@ def config_save(*, instance: models.Model, change: ConfigChange) -> models.Model
     model = type(instance)
     with transaction.atomic():
         current = model.objects.select_for_update().filter(pk=instance.pk).first() if instance.pk else None
-        if current is None:
+        if current is None and model in _AUTHOR_FIELD:  # tables without an author column (oid_mappings)
             setattr(instance, _AUTHOR_FIELD[model], change.user)
         instance.full_clean()
         instance.save()
