@@ -44,6 +44,7 @@ from alerts.rule_types import (  # noqa: F401  (re-exported: the engine's public
     SEVERITY,
     TRAP_NAME,
     Decision,
+    LifecycleDecision,
     RuleSpec,
     oid_matches,
 )
@@ -199,7 +200,9 @@ class RuleSet:
         return self._dev_patterns is not None and self._dev_patterns.matches(hostname)
 
     def _decision(self, rule: RuleSpec | None, hostname: str) -> Decision:
-        is_dev = self._is_dev(hostname)
+        is_dev = hostname in self._dev_hosts or (
+            self._dev_patterns is not None and self._dev_patterns.matches(hostname)
+        )
         team_override = self._teams.get(hostname)
         if rule is None:
             return Decision(None, self._default_handling, team_override or self._default_team, is_dev)
@@ -236,7 +239,9 @@ class RuleSet:
             if pattern is not None:
                 match = pattern.search(event.get("message") or "")
                 instance = match.group("instance") if match is not None else None
-        return Decision(
+        if trap_name is None and condition is None and instance is None and severity is None:
+            return base
+        return LifecycleDecision(
             base.rule_id, base.handling, base.team, base.is_dev, trap_name, is_clear, condition, instance, severity
         )
 
@@ -244,10 +249,13 @@ class RuleSet:
         """The decision for one normalised event (keys as stored by ingest)."""
         hostname = (event.get("hostname") or "").lower()
         trap_oid = event.get("trap_oid")
-        facts = self._trap_facts(trap_oid) if trap_oid else None
-        trap_name = facts.mapping.trap_name if facts is not None and facts.mapping is not None else None
+        if trap_oid and self._traps is not None:
+            facts = self._trap_facts(trap_oid)
+            trap_name = facts.mapping.trap_name if facts is not None and facts.mapping is not None else None
+        else:
+            facts = trap_name = None
         rank = self._best_rank(event.get("message") or "", trap_oid, event.get("syslog_severity"), trap_name)
-        if facts is not None or rank in self._lifecycle_ranks:
+        if facts is not None or (self._lifecycle_ranks and rank in self._lifecycle_ranks):
             return self._lifecycle_decision(rank, hostname, event, facts)
         return self._decision(self._ordered[rank] if rank != _NO_RANK else None, hostname)
 

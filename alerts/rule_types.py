@@ -41,20 +41,21 @@ class RuleSpec:
 class Decision:
     """The outcome for one event: which rule, what to do, which team, dev or prod.
 
-    The lifecycle facts (docs/architecture.md, "Alert lifecycle"): the trap's
-    name, whether the event clears a condition, and the condition it raises or
-    clears (``condition`` + ``instance``; None: the default of ``signature``).
+    Four fields only: a frozen dataclass pays one ``object.__setattr__`` per
+    field, and most events need nothing more. An event with lifecycle facts
+    gets a ``LifecycleDecision`` (docs/architecture.md, "Alert lifecycle").
     """
 
     rule_id: int | None
     handling: str
     team: str
     is_dev: bool
-    trap_name: str | None = None
-    is_clear: bool = False
-    condition: str | None = None
-    instance: str | None = None
-    trap_severity: int | None = None  # the mapping's default, for traps sent without a severity
+    # The lifecycle facts' values for a plain decision (class attributes, not fields).
+    trap_name = None
+    is_clear = False
+    condition = None
+    instance = None
+    trap_severity = None
 
     def signature(self, hostname: str, trap_oid: str | None) -> str:
         """The Moogsoft signature: a clear carries the signature of the alert it clears."""
@@ -93,3 +94,15 @@ def usable(rule: RuleSpec) -> bool:
     if rule.match_type == TRAP_NAME:
         return bool(rule.match_string)
     return False
+
+
+@dataclass(frozen=True, slots=True)
+class LifecycleDecision(Decision):
+    """A decision with lifecycle facts: the trap's name, whether the event clears a condition,
+    and the condition it raises or clears (``condition`` + ``instance``; None: the default)."""
+
+    trap_name: str | None = None  # type: ignore[assignment]
+    is_clear: bool = False  # type: ignore[assignment]
+    condition: str | None = None  # type: ignore[assignment]
+    instance: str | None = None  # type: ignore[assignment]
+    trap_severity: int | None = None  # type: ignore[assignment]  # the mapping's default severity
