@@ -72,6 +72,7 @@ class RuleSet:
         skipped: list[RuleSpec],
         traps: TrapIndex | None = None,
         dev_patterns=None,
+        windows: tuple = (),
     ):
         self._ordered = ordered  # rank -> rule
         self._dev_hosts = dev_hosts
@@ -90,6 +91,7 @@ class RuleSet:
         self._instance_regex: dict[int, Any] = {}  # rank -> pattern with an ``instance`` group
         self._lifecycle_ranks: frozenset[int] = frozenset()  # ranks that clear or name an instance
         self._traps = traps
+        self.windows = list(windows)  # alerts.maintenance.Window, compiled with the rules
         self._dev_patterns = dev_patterns  # alerts.host_patterns.HostPatterns or None
         self._build()
 
@@ -101,6 +103,7 @@ class RuleSet:
         teams: Mapping[str, str] | None = None,
         *,
         traps: TrapIndex | None = None,
+        windows: Iterable = (),
         default_handling: str = "Log_only",
         default_team: str = "NETO",
     ) -> RuleSet:
@@ -121,6 +124,7 @@ class RuleSet:
             skipped,
             traps,
             dev if dev.has_patterns else None,
+            tuple(windows),
         )
 
     def _build(self) -> None:

@@ -13,6 +13,7 @@ from datetime import datetime
 
 from django.db.models import Q, QuerySet
 
+from alerts.maintenance import Window
 from alerts.models import (
     AlertOutbox,
     AlertRule,
@@ -20,6 +21,7 @@ from alerts.models import (
     DevelopmentHost,
     DeviceTeam,
     EventAuditLog,
+    MaintenanceWindow,
     OidMapping,
 )
 from alerts.rule_engine import RuleSpec
@@ -59,6 +61,26 @@ def trap_mappings_active() -> list[TrapMapping]:
     """The active ``oid_mappings`` rows as the engine's ``TrapMapping`` (compiled with the rules)."""
     fields = [f.name for f in dataclass_fields(TrapMapping)]
     return [TrapMapping(**row) for row in OidMapping.objects.filter(is_active=True).values(*fields)]
+
+
+def maintenance_windows_active() -> list[Window]:
+    """The enabled maintenance windows as the pure ``Window`` (compiled with the rules)."""
+    return [
+        Window(
+            id=w.pk,
+            kind=w.kind,
+            timezone=w.timezone,
+            starts_at=w.starts_at,
+            ends_at=w.ends_at,
+            weekdays=w.weekday_list(),
+            start_time=w.start_time,
+            end_time=w.end_time,
+            host_pattern=w.host_pattern,
+            team=w.team,
+            rule_id=w.rule_id,
+        )
+        for w in MaintenanceWindow.objects.filter(is_active=True)
+    ]
 
 
 def dev_hosts_list() -> list[str]:

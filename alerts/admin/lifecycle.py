@@ -3,10 +3,13 @@ table) and the signatures' state (read-only: written by classification only)."""
 
 from __future__ import annotations
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
 
 from alerts.admin.rules import AuditedAdmin
-from alerts.models import AlertSignature, OidMapping
+from alerts.models import AlertSignature, MaintenanceWindow, OidMapping
+from alerts.selectors_lifecycle import window_preview_count, window_suppressed
 
 
 @admin.register(OidMapping)
@@ -30,3 +33,39 @@ class AlertSignatureAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+@admin.register(MaintenanceWindow)
+class MaintenanceWindowAdmin(AuditedAdmin):
+    """Each window shows how many events it suppressed (from the audit trail) and, on its page,
+    how many it would have matched in the last 7 days; saving one reports that preview."""
+
+    list_display = ("name", "kind", "host_pattern", "team", "rule", "timezone", "is_active", "suppressed")
+    list_filter = ("is_active", "kind")
+    search_fields = ("name", "host_pattern", "team", "description")
+    readonly_fields = ("created_by", "suppressed", "preview_last_7_days", "suppressed_events")
+
+    @admin.display(description="suppressed events")
+    def suppressed(self, obj) -> int:
+        return window_suppressed(obj.pk).count() if obj.pk else 0
+
+    @admin.display(description="would have matched (last 7 days)")
+    def preview_last_7_days(self, obj) -> int:
+        return window_preview_count(obj) if obj.pk else 0
+
+    @admin.display(description="latest suppressed events")
+    def suppressed_events(self, obj):
+        if not obj.pk:
+            return "-"
+        rows = window_suppressed(obj.pk)[:20]
+        return (
+            format_html_join(
+                mark_safe("<br>"), "{} {} {}", ((r.received_at, r.hostname, r.message[:120]) for r in rows)
+            )
+            or "-"
+        )
+
+    def save_model(self, request, obj, form, change) -> None:
+        super().save_model(request, obj, form, change)
+        count = window_preview_count(obj)
+        messages.info(request, f"Window “{obj}” would have suppressed {count} events in the last 7 days.")

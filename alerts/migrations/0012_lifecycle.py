@@ -11,11 +11,14 @@ ALTER TABLE event_audit_log
     ADD COLUMN IF NOT EXISTS trap_name VARCHAR(128),
     ADD COLUMN IF NOT EXISTS signature TEXT,
     ADD COLUMN IF NOT EXISTS clears UUID,
-    ADD COLUMN IF NOT EXISTS folded_into UUID;
+    ADD COLUMN IF NOT EXISTS folded_into UUID,
+    ADD COLUMN IF NOT EXISTS suppressed_by INTEGER;
+CREATE INDEX IF NOT EXISTS event_audit_log_suppressed_idx
+    ON event_audit_log (suppressed_by, received_at DESC) WHERE suppressed_by IS NOT NULL;
 """
 AUDIT_COLUMNS_DROP = """
 ALTER TABLE event_audit_log DROP COLUMN IF EXISTS trap_name, DROP COLUMN IF EXISTS signature,
-    DROP COLUMN IF EXISTS clears, DROP COLUMN IF EXISTS folded_into;
+    DROP COLUMN IF EXISTS clears, DROP COLUMN IF EXISTS folded_into, DROP COLUMN IF EXISTS suppressed_by;
 """
 
 from alerts.trap_defaults import standard_traps_load  # noqa: E402  (pure data and its loader)
@@ -146,6 +149,54 @@ class Migration(migrations.Migration):
         migrations.AddConstraint(
             model_name="oidmapping",
             constraint=models.UniqueConstraint(fields=("oid_pattern", "match_kind"), name="oid_mappings_pattern_uniq"),
+        ),
+        migrations.CreateModel(
+            name="MaintenanceWindow",
+            fields=[
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=128)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("one_off", "One-off"), ("weekly", "Weekly")], default="one_off", max_length=10
+                    ),
+                ),
+                ("timezone", models.CharField(default="UTC", max_length=64)),
+                ("starts_at", models.DateTimeField(blank=True, null=True)),
+                ("ends_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "weekdays",
+                    models.CharField(
+                        blank=True, default="", help_text="Weekly: days 0-6 (0 = Monday), e.g. 5,6", max_length=20
+                    ),
+                ),
+                ("start_time", models.TimeField(blank=True, null=True)),
+                (
+                    "end_time",
+                    models.TimeField(blank=True, help_text="At or before the start: runs past midnight", null=True),
+                ),
+                (
+                    "host_pattern",
+                    models.CharField(
+                        blank=True, help_text="Exact name, wildcard (lab-*) or CIDR", max_length=255, null=True
+                    ),
+                ),
+                ("team", models.CharField(blank=True, max_length=64, null=True)),
+                ("is_active", models.BooleanField(default=True)),
+                ("description", models.TextField(blank=True, default="")),
+                ("created_by", models.CharField(default="system", max_length=150)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "rule",
+                    models.ForeignKey(
+                        blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, to="alerts.alertrule"
+                    ),
+                ),
+            ],
+            options={
+                "db_table": "maintenance_windows",
+                "ordering": ["name"],
+            },
         ),
         migrations.RunSQL(AUDIT_COLUMNS_SQL, AUDIT_COLUMNS_DROP),
         migrations.RunPython(_seed, migrations.RunPython.noop),

@@ -1,6 +1,6 @@
 from alerts.models.api_keys import ApiKey
 from alerts.models.audit import ConfigAuditLog
-from alerts.models.lifecycle import AlertSignature, OidMapping  # alert lifecycle (issue 14)
+from alerts.models.lifecycle import AlertSignature, MaintenanceWindow, OidMapping  # alert lifecycle (issue 14)
 from alerts.models.pipeline import AlertOutbox, DeadLetter, EventAuditLog, IngestBatch
 from alerts.models.rule_lab import RuleBacktest, RuleHealth  # rule lab (issue 10)
 from alerts.models.rules import AlertRule, DevelopmentHost, DeviceTeam
@@ -17,6 +17,7 @@ __all__ = [
     "DeviceTeam",
     "EventAuditLog",
     "IngestBatch",
+    "MaintenanceWindow",  # alert lifecycle (issue 14)
     "OidMapping",  # alert lifecycle (issue 14)
     "RuleBacktest",  # rule lab (issue 10)
     "RuleHealth",  # rule lab (issue 10)

@@ -103,3 +103,80 @@ class AlertSignature(models.Model):
 
     def __str__(self) -> str:
         return f"{self.signature} ({'open' if self.is_open else 'closed'}, {self.repeat_count}×)"
+
+
+class MaintenanceWindow(models.Model):
+    """A planned-work window: matching events are audited with ``suppressed_by`` and not forwarded.
+
+    Clears pass through (a condition that ends during the work still closes).
+    One-off (``starts_at`` … ``ends_at``) or weekly (``weekdays`` + local
+    ``start_time`` … ``end_time`` in ``timezone``). Matches by host pattern
+    (exact, wildcard, CIDR), team and/or rule; at least one is required.
+    """
+
+    class Kind(models.TextChoices):
+        ONE_OFF = "one_off", "One-off"
+        WEEKLY = "weekly", "Weekly"
+
+    name = models.CharField(max_length=128)
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.ONE_OFF)
+    timezone = models.CharField(max_length=64, default="UTC")
+    starts_at = models.DateTimeField(null=True, blank=True)
+    ends_at = models.DateTimeField(null=True, blank=True)
+    weekdays = models.CharField(max_length=20, blank=True, default="", help_text="Weekly: days 0-6 (0 = Monday), e.g. 5,6")  # fmt: skip
+    start_time = models.TimeField(null=True, blank=True)
+    end_time = models.TimeField(null=True, blank=True, help_text="At or before the start: runs past midnight")
+    host_pattern = models.CharField(max_length=255, null=True, blank=True, help_text="Exact name, wildcard (lab-*) or CIDR")  # fmt: skip
+    team = models.CharField(max_length=64, null=True, blank=True)
+    rule = models.ForeignKey("alerts.AlertRule", null=True, blank=True, on_delete=models.CASCADE)
+    is_active = models.BooleanField(default=True)
+    description = models.TextField(blank=True, default="")
+    created_by = models.CharField(max_length=150, default="system")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ConfigQuerySet.as_manager()
+
+    class Meta:
+        db_table = "maintenance_windows"
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def weekday_list(self) -> tuple[int, ...]:
+        return tuple(sorted({int(d) for d in self.weekdays.replace(" ", "").split(",") if d != ""}))
+
+    def clean(self) -> None:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        from alerts.host_patterns import entry_error
+
+        for name in ("host_pattern", "team"):
+            if getattr(self, name) == "":
+                setattr(self, name, None)
+        errors: dict[str, str] = {}
+        try:
+            ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            errors["timezone"] = "Unknown time zone (use an IANA name such as Europe/Paris)."
+        if self.kind == self.Kind.ONE_OFF:
+            if not self.starts_at or not self.ends_at or self.ends_at <= self.starts_at:
+                errors["ends_at"] = "A one-off window needs a start and a later end."
+        else:
+            try:
+                days = self.weekday_list()
+            except ValueError:
+                days = ()
+            if not days or any(d < 0 or d > 6 for d in days):
+                errors["weekdays"] = "Weekly windows need days 0-6 (0 = Monday), comma-separated."
+            if self.start_time is None or self.end_time is None:
+                errors["start_time"] = "A weekly window needs a start and an end time."
+        if self.host_pattern:
+            self.host_pattern = self.host_pattern.strip().lower()
+            problem = entry_error(self.host_pattern)
+            if problem:
+                errors["host_pattern"] = problem
+        if not (self.host_pattern or self.team or self.rule_id):
+            errors["host_pattern"] = "Match by host pattern, team or rule (at least one)."
+        if errors:
+            raise ValidationError(errors)

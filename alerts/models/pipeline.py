@@ -81,6 +81,7 @@ class EventAuditLog(models.Model):
     signature = models.TextField(null=True)  # set for forwarded and clear events
     clears = models.UUIDField(null=True)  # a clear: the correlation id of the alert it closes
     folded_into = models.UUIDField(null=True)  # a repeat: the first event's correlation id
+    suppressed_by = models.IntegerField(null=True)  # the maintenance window that kept it from Moogsoft
 
     class Meta:
         db_table = "event_audit_log"

@@ -29,13 +29,22 @@ from alerts import metrics
 from alerts.choices import BatchStatus, DeadLetterStage
 from alerts.dynamic_config import runtime
 from alerts.flood import Flood, unhandled_count
+from alerts.maintenance import window_for, windows_active
 from alerts.models import DeadLetter, IngestBatch
 from alerts.pipeline_stats import classified_record
 from alerts.rule_cache import ruleset_current
 from alerts.rule_stats import rule_hits_record
 from alerts.services.claiming import ClaimedBatch
 from alerts.services.lifecycle import outcomes_resolve
-from alerts.services.staging import NULL, STAGE_COLUMNS, MetaDecision, StageTimes, meta_alert_event, stage_line
+from alerts.services.staging import (
+    NULL,
+    STAGE_COLUMNS,
+    Lifecycle,
+    MetaDecision,
+    StageTimes,
+    meta_alert_event,
+    stage_line,
+)
 from alerts.wakeup import WakeKind, wake_on_commit
 
 log = logging.getLogger(__name__)
@@ -67,7 +76,7 @@ CREATE TEMP TABLE IF NOT EXISTS classify_stage (
     message text, source text, syslog_severity smallint, trap_oid text, rule_id integer,
     team_assignment text, handling text, is_dev boolean, correlation_id uuid, batch_id bigint,
     raw_payload jsonb, forward_status text, trap_name text, signature text, clears uuid, folded_into uuid,
-    alert_payload jsonb
+    suppressed_by integer, alert_payload jsonb
 ) ON COMMIT DELETE ROWS
 """
 _COPY = f"COPY classify_stage ({STAGE_COLUMNS}) FROM STDIN"
@@ -197,6 +206,7 @@ def batches_process(*, batches: list[ClaimedBatch]) -> ClassifyResult:
     live: list[ClaimedBatch] = []
     pending: list = []  # (batch, times, event, decision, forward): forwarded events and clears, staged after
     decide = ruleset.decide
+    windows = windows_active(ruleset.windows, now) if ruleset.windows else []  # once per claim
 
     with transaction.atomic():
         for batch in batches:
@@ -213,10 +223,14 @@ def batches_process(*, batches: list[ClaimedBatch]) -> ClassifyResult:
                 try:
                     decision = decide(event)
                     forward = decision.handling in forward_handlings
-                    if forward or decision.is_clear:  # the lifecycle decides these, for the claim at once
+                    suppressed = None
+                    if forward and windows and not decision.is_clear:  # clears pass through windows
+                        suppressed = window_for(windows, event["hostname"].lower(), decision.team, decision.rule_id)
+                    if suppressed is None and (forward or decision.is_clear):  # decided for the claim at once
                         pending.append((batch, times, event, decision, forward))
                         continue
-                    lines.append(stage_line(event, decision, times, forward=False))
+                    outcome = None if suppressed is None else Lifecycle(False, suppressed_by=suppressed)
+                    lines.append(stage_line(event, decision, times, forward=False, lifecycle=outcome))
                     handlings[decision.handling] += 1
                 except Exception as exc:  # one poison event must not take its batch down
                     dead_events.append(_dead_letter_event(batch, event, exc))

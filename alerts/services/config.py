@@ -18,10 +18,15 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
 
 from alerts.choices import AuditOperation
-from alerts.models import AlertRule, ConfigAuditLog, DevelopmentHost, DeviceTeam
+from alerts.models import AlertRule, ConfigAuditLog, DevelopmentHost, DeviceTeam, MaintenanceWindow
 
 # Who made the record, per model (set on create only).
-_AUTHOR_FIELD = {AlertRule: "created_by", DevelopmentHost: "added_by", DeviceTeam: "assigned_by"}
+_AUTHOR_FIELD = {
+    AlertRule: "created_by",
+    DevelopmentHost: "added_by",
+    DeviceTeam: "assigned_by",
+    MaintenanceWindow: "created_by",
+}
 _ENCODER = DjangoJSONEncoder()
 
 

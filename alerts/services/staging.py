@@ -25,7 +25,7 @@ if TYPE_CHECKING:  # the contract is checked by mypy; at run time alerts imports
 STAGE_COLUMNS = (
     "received_at, event_timestamp, processed_at, hostname, message, source, syslog_severity, trap_oid, "
     "rule_id, team_assignment, handling, is_dev, correlation_id, batch_id, raw_payload, forward_status, "
-    "trap_name, signature, clears, folded_into, alert_payload"
+    "trap_name, signature, clears, folded_into, suppressed_by, alert_payload"
 )
 
 # Event fields that have their own audit-log column (received_at is the batch's).
@@ -76,6 +76,7 @@ class Lifecycle:
     clears: str | None = None  # the correlation id of the alert this clear closes
     folded_into: str | None = None  # the first event's correlation id, for a folded repeat
     repeat_count: int = 1  # for a first: its repeats folded in the same claim, itself included
+    suppressed_by: int | None = None  # the maintenance window that keeps it from Moogsoft
 
 
 @dataclass(frozen=True)
@@ -192,6 +193,7 @@ def stage_line(
             NULL if lifecycle is None else _nullable(lifecycle.signature),
             NULL if lifecycle is None or lifecycle.clears is None else lifecycle.clears,
             NULL if lifecycle is None or lifecycle.folded_into is None else lifecycle.folded_into,
+            NULL if lifecycle is None or lifecycle.suppressed_by is None else str(lifecycle.suppressed_by),
             alert,
         )
     )
