@@ -3,6 +3,7 @@
 from celery import shared_task
 from django.db import DatabaseError, InterfaceError
 
+from forwarding.email_digest import email_digests_run
 from forwarding.services import outbox_forward
 from mutt_project.queues import TaskName
 
@@ -23,3 +24,15 @@ def forward_pending() -> dict:
     """
     result = outbox_forward()
     return {"sent": result.sent, "retried": result.retried, "dead": result.dead, "more": result.more}
+
+
+@shared_task(
+    name=TaskName.EMAIL_DIGESTS.value,
+    autoretry_for=(DatabaseError, InterfaceError),
+    retry_backoff=2,
+    retry_backoff_max=60,
+    max_retries=5,
+)
+def email_digests() -> dict:
+    """Build and send the Email_only digests (Beat, every EMAIL_DIGEST_SECONDS)."""
+    return email_digests_run()

@@ -25,6 +25,7 @@ class TaskName(StrEnum):
     RULE_BACKTEST = "mutt.alerts.rule_backtest"
     RULE_HEALTH = "mutt.alerts.rule_health"
     QUEUE_HEARTBEAT = "mutt.remediation.queue_heartbeat"  # issue 11: sent to every queue by Beat
+    EMAIL_DIGESTS = "mutt.forwarding.email_digests"  # issue 14: Email_only digests
 
 
 TASK_ROUTES = {
@@ -38,4 +39,5 @@ TASK_ROUTES = {
     # --- rule lab (issue 10) ---
     TaskName.RULE_BACKTEST: {"queue": Queue.MAINTENANCE},
     TaskName.RULE_HEALTH: {"queue": Queue.MAINTENANCE},
+    TaskName.EMAIL_DIGESTS: {"queue": Queue.MAINTENANCE},  # issue 14
 }

@@ -4,12 +4,15 @@ table) and the signatures' state (read-only: written by classification only)."""
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.db import transaction
+from django.utils import timezone
 from django.utils.html import format_html_join
 from django.utils.safestring import mark_safe
 
 from alerts.admin.rules import AuditedAdmin
-from alerts.models import AlertSignature, MaintenanceWindow, OidMapping
+from alerts.models import AlertSignature, EmailDigest, EventAuditLog, MaintenanceWindow, OidMapping, TeamContact
 from alerts.selectors_lifecycle import window_preview_count, window_suppressed
+from alerts.services.config import ConfigChange, config_audit_write
 
 
 @admin.register(OidMapping)
@@ -69,3 +72,35 @@ class MaintenanceWindowAdmin(AuditedAdmin):
         super().save_model(request, obj, form, change)
         count = window_preview_count(obj)
         messages.info(request, f"Window “{obj}” would have suppressed {count} events in the last 7 days.")
+
+
+@admin.register(TeamContact)
+class TeamContactAdmin(AuditedAdmin):
+    list_display = ("team", "emails", "is_active", "updated_at")
+    search_fields = ("team", "emails")
+
+
+@admin.register(EmailDigest)
+class EmailDigestAdmin(admin.ModelAdmin):
+    """Read-only, with one action: send a dead (or waiting) digest again at the next run, audited."""
+
+    list_display = ("id", "team", "event_count", "status", "attempts", "next_attempt_at", "sent_at", "last_error")
+    list_filter = ("status", "team")
+    actions = ["retry_now"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.action(description="Send again at the next digest run")
+    def retry_now(self, request, queryset) -> None:
+        change = ConfigChange(user=request.user.get_username(), reason="digest retry")
+        with transaction.atomic():
+            for digest in queryset.exclude(status="sent"):
+                config_audit_write(change=change, operation="UPDATE", table_name="email_digests", record_id=None,
+                                   old_values={"id": str(digest.id), "status": digest.status},
+                                   new_values={"id": str(digest.id), "status": "pending"})  # fmt: skip
+                EmailDigest.objects.filter(pk=digest.pk).update(status="pending", attempts=0, next_attempt_at=timezone.now())  # fmt: skip
+                EventAuditLog.objects.filter(digest_id=digest.pk).update(forward_status="pending")

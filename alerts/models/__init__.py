@@ -1,5 +1,6 @@
 from alerts.models.api_keys import ApiKey
 from alerts.models.audit import ConfigAuditLog
+from alerts.models.email import EmailDigest, TeamContact  # Email_only digests (issue 14)
 from alerts.models.lifecycle import AlertSignature, MaintenanceWindow, OidMapping  # alert lifecycle (issue 14)
 from alerts.models.pipeline import AlertOutbox, DeadLetter, EventAuditLog, IngestBatch
 from alerts.models.rule_lab import RuleBacktest, RuleHealth  # rule lab (issue 10)
@@ -15,6 +16,7 @@ __all__ = [
     "DeadLetter",
     "DevelopmentHost",
     "DeviceTeam",
+    "EmailDigest",  # issue 14
     "EventAuditLog",
     "IngestBatch",
     "MaintenanceWindow",  # alert lifecycle (issue 14)
@@ -22,4 +24,5 @@ __all__ = [
     "RuleBacktest",  # rule lab (issue 10)
     "RuleHealth",  # rule lab (issue 10)
     "RuntimeSetting",
+    "TeamContact",  # issue 14
 ]

@@ -82,6 +82,7 @@ class EventAuditLog(models.Model):
     clears = models.UUIDField(null=True)  # a clear: the correlation id of the alert it closes
     folded_into = models.UUIDField(null=True)  # a repeat: the first event's correlation id
     suppressed_by = models.IntegerField(null=True)  # the maintenance window that kept it from Moogsoft
+    digest_id = models.UUIDField(null=True)  # Email_only: the digest that carries it
 
     class Meta:
         db_table = "event_audit_log"

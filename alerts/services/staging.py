@@ -35,6 +35,7 @@ COLUMN_FIELDS = frozenset(
 )
 
 NULL = "\\N"  # COPY text format's NULL
+EMAIL_ONLY = "Email_only"  # pending until an e-mail digest carries it (forwarding.email_digest)
 
 # COPY text format: backslash, tab, newline and carriage return must be escaped.
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
@@ -188,7 +189,7 @@ def stage_line(
             correlation_id,
             times.batch_id,
             copy_text(raw_payload(event)),
-            "pending" if forward else "none",
+            "pending" if forward or decision.handling == EMAIL_ONLY else "none",  # e-mail: digested later
             _nullable(getattr(decision, "trap_name", None)),
             NULL if lifecycle is None else _nullable(lifecycle.signature),
             NULL if lifecycle is None or lifecycle.clears is None else lifecycle.clears,
