@@ -26,6 +26,7 @@ class TaskName(StrEnum):
     RULE_HEALTH = "mutt.alerts.rule_health"
     QUEUE_HEARTBEAT = "mutt.remediation.queue_heartbeat"  # issue 11: sent to every queue by Beat
     EMAIL_DIGESTS = "mutt.forwarding.email_digests"  # issue 14: Email_only digests
+    PRUNE_SIGNATURES = "mutt.remediation.prune_signatures"  # issue 14
 
 
 TASK_ROUTES = {
@@ -40,4 +41,5 @@ TASK_ROUTES = {
     TaskName.RULE_BACKTEST: {"queue": Queue.MAINTENANCE},
     TaskName.RULE_HEALTH: {"queue": Queue.MAINTENANCE},
     TaskName.EMAIL_DIGESTS: {"queue": Queue.MAINTENANCE},  # issue 14
+    TaskName.PRUNE_SIGNATURES: {"queue": Queue.MAINTENANCE},  # issue 14
 }

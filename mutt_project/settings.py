@@ -284,6 +284,7 @@ LOGGING["handlers"]["console"]["filters"] = ["context", "redact"]
 # Alert lifecycle (issue 14): repeat folding window, runtime-tunable
 # =============================================================================
 FOLD_WINDOW_SECONDS = env_int("FOLD_WINDOW_SECONDS", 60, minimum=0)
+SIGNATURE_RETENTION_DAYS = env_int("SIGNATURE_RETENTION_DAYS", 7, minimum=1)
 # Email_only digests (forwarding.email_digest), SMTP through Django's mail framework.
 EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")

@@ -31,6 +31,7 @@ BEAT_SCHEDULE = {
 from mutt_project.env import env_int  # noqa: E402
 
 _DIGEST_SECONDS = env_int("EMAIL_DIGEST_SECONDS", 60, minimum=5)
+BEAT_SCHEDULE["prune-signatures"] = _entry(TaskName.PRUNE_SIGNATURES, crontab(minute=45), 1800)
 BEAT_SCHEDULE["email-digests"] = {
     "task": TaskName.EMAIL_DIGESTS.value,
     "schedule": float(_DIGEST_SECONDS),

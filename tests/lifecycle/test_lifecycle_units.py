@@ -122,3 +122,18 @@ def test_oid_mapping_saved_through_the_audited_service_and_validated():
     assert (row.changed_by, row.operation, row.new_values["trap_name"]) == ("ops", "CREATE", "aristaAny")
     with pytest.raises(Exception, match="dotted numeric"):
         config_save(instance=OidMapping(oid_pattern="1.3.x", trap_name="bad"), change=ConfigChange(user="ops"))
+
+
+def test_signatures_not_seen_for_the_retention_are_forgotten():
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from alerts.models import AlertSignature
+    from remediation.lifecycle_prune import signatures_prune
+
+    now = timezone.now()
+    AlertSignature.objects.create(signature="old", is_open=True, opened_at=now - timedelta(days=30), last_seen_at=now - timedelta(days=8))  # fmt: skip
+    AlertSignature.objects.create(signature="recent", is_open=True, opened_at=now - timedelta(days=30), last_seen_at=now - timedelta(days=1))  # fmt: skip
+    assert signatures_prune() == 1
+    assert list(AlertSignature.objects.values_list("signature", flat=True)) == ["recent"]
