@@ -16,9 +16,14 @@ def test_every_remediation_job_is_scheduled_as_expiring_crontab_on_maintenance()
         TaskName.ENFORCE_RETENTION,
         TaskName.PRUNE_BATCHES,
         TaskName.RULE_HEALTH,  # rule lab (issue 10): rule health from the audit trail
+        TaskName.EMAIL_DIGESTS,  # issue 14: every EMAIL_DIGEST_SECONDS (seconds, not a crontab)
+        TaskName.PRUNE_SIGNATURES,  # issue 14
     }
-    for entry in schedule.values():
-        assert isinstance(entry["schedule"], crontab)
+    for name, entry in schedule.items():
+        if name == "email-digests":  # issue 14: an interval in seconds, expiring before the next run
+            assert entry["schedule"] == 60.0 and 0 < entry["options"]["expires"] < entry["schedule"]
+        else:
+            assert isinstance(entry["schedule"], crontab)
         assert entry["options"]["queue"] == "maintenance" and entry["options"]["expires"] > 0
         app.loader.import_default_modules()
         assert entry["task"] in app.tasks
