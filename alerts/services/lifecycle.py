@@ -1,8 +1,9 @@
 """Clears and repeat folding, decided once per claim from the signatures' state (docs/architecture.md, "Alert lifecycle").
 
 Only the claim's forwarded events and clears take part. For their distinct
-signatures the state rows of ``alert_signatures`` are read and locked in ONE
-statement (sorted, so two classifiers never deadlock), every event is decided
+signatures the state rows of ``alert_signatures`` are read and locked in one
+statement (sorted, so two classifiers never deadlock; new conditions get a
+row in a second one), every event is decided
 in memory in arrival order, and the changed rows are written back in one
 statement: a few statements per claim, never a query per event. The rows stay
 locked until the claim's transaction commits, so two classifiers working on
@@ -37,6 +38,7 @@ class _State:
     cleared_by: str | None = None
     changed: bool = False
     first: Lifecycle | None = None  # the first's outcome when it is in this claim
+    inserted_as: str | None = None  # inserted by this claim already opened by this first event
 
 
 _LOCK_SQL = """
@@ -47,12 +49,17 @@ SELECT s.signature, s.correlation_id::text, s.is_open, s.opened_at, s.repeat_cou
  ORDER BY s.signature
    FOR UPDATE OF s
 """
-# New problem signatures get a closed placeholder first, so the lock above covers them too
-# (a second classifier inserting the same one waits for this transaction, then sees it).
+# Problem signatures not found get a closed placeholder, locked by this transaction as
+# it inserts it; one another classifier inserted meanwhile is not returned, and is then
+# read with the lock above (waiting for that transaction), so both see one state.
+# Inserted as its first event will leave it (opened, count 1), which the write-back then
+# skips unless more happened to it in this claim: one write per new condition, not two.
 _PLACEHOLDER_SQL = """
-INSERT INTO alert_signatures (signature, is_open, repeat_count)
-SELECT sig, false, 0 FROM unnest(%(signatures)s::text[]) AS sig ORDER BY sig
+INSERT INTO alert_signatures (signature, correlation_id, is_open, opened_at, last_seen_at, repeat_count)
+SELECT v.sig, v.cid::uuid, true, %(now)s, %(now)s, 1
+  FROM unnest(%(signatures)s::text[], %(cids)s::text[]) AS v(sig, cid) ORDER BY v.sig
 ON CONFLICT (signature) DO NOTHING
+RETURNING signature, correlation_id::text
 """
 _WRITE_SQL = """
 UPDATE alert_signatures s
@@ -83,14 +90,26 @@ def outcomes_resolve(
         hostname = event.get("hostname") if isinstance(event, dict) else None
         ok = isinstance(hostname, str) and isinstance(event.get("correlation_id"), str)
         signatures.append(decision.signature(hostname, event.get("trap_oid")) if ok else None)
-    problems = sorted({s for s, (_e, d, f) in zip(signatures, candidates, strict=True) if s and f and not d.is_clear})
+    firsts: dict[str, str] = {}  # problem signature -> the claim's first event with it
+    for sig, (event, decision, forward) in zip(signatures, candidates, strict=True):
+        if sig and forward and not decision.is_clear and sig not in firsts:
+            firsts[sig] = event["correlation_id"]
+    problems = sorted(firsts)
     wanted = sorted({s for s in signatures if s})
     if not wanted:
         return [None] * len(candidates)
-    if problems:
-        cursor.execute(_PLACEHOLDER_SQL, {"signatures": problems})
     cursor.execute(_LOCK_SQL, {"signatures": wanted})
     states = {row[0]: _State(row[1], row[2], row[3], row[4], row[5]) for row in cursor.fetchall()}
+    missing = [s for s in problems if s not in states]
+    if missing:  # usually none: a condition seen before keeps its row (pruned after SIGNATURE_RETENTION_DAYS)
+        cursor.execute(_PLACEHOLDER_SQL, {"now": now, "signatures": missing, "cids": [firsts[s] for s in missing]})
+        inserted = {row[0]: row[1] for row in cursor.fetchall()}
+        # In memory they start closed: the loop opens them at that first event (a clear before it finds nothing).
+        states.update((s, _State(None, False, None, 0, False, inserted_as=cid)) for s, cid in inserted.items())
+        raced = [s for s in missing if s not in inserted]
+        if raced:
+            cursor.execute(_LOCK_SQL, {"signatures": raced})
+            states.update((row[0], _State(row[1], row[2], row[3], row[4], row[5])) for row in cursor.fetchall())
     fold_after = now - timedelta(seconds=fold_window)
     outcomes: list[Lifecycle | None] = []
     for signature, (event, decision, forward) in zip(signatures, candidates, strict=True):
@@ -125,8 +144,19 @@ def outcomes_resolve(
     return outcomes
 
 
+def _as_inserted(state: _State) -> bool:
+    """The row already holds this state: inserted opened by its first event, and nothing since."""
+    return (
+        state.inserted_as is not None
+        and state.correlation_id == state.inserted_as
+        and state.is_open
+        and state.repeat_count == 1
+        and state.cleared_by is None
+    )
+
+
 def _write_back(cursor, states: dict[str, _State], now: datetime) -> None:
-    changed = [(sig, st) for sig, st in sorted(states.items()) if st.changed]
+    changed = [(sig, st) for sig, st in sorted(states.items()) if st.changed and not _as_inserted(st)]
     if not changed:
         return
     cursor.execute(
