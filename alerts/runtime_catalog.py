@@ -75,6 +75,7 @@ CATALOG: dict[str, SettingSpec] = {
         SettingSpec("unhandled_event_threshold", int, "UNHANDLED_EVENT_THRESHOLD", "Unmatched events from one host within the window that raise a meta-alert.", 1, _MAX),
         SettingSpec("unhandled_event_window", int, "UNHANDLED_EVENT_WINDOW", "Window of the unhandled-flood detector, seconds.", 1, 7 * 86_400),
         SettingSpec("rule_cache_ttl", int, "RULE_CACHE_TTL", "Seconds after which a classifier recompiles its rules even without a version bump.", 1, 86_400),
+        SettingSpec("fold_window_seconds", int, "FOLD_WINDOW_SECONDS", "Repeats of one alert signature within this many seconds of the first are folded into it (0: never fold).", 0, 86_400),
         SettingSpec("max_dlq_retries", int, "MAX_DLQ_RETRIES", "Replays of a dead letter before it is poisoned.", 1, 1000),
         SettingSpec("forward_priority_classes", str, "FORWARD_PRIORITY_CLASSES", "Outbox drain order: classes of handlings separated by ';', handlings of one class by ','; unnamed handlings go last.", text_check=priority_classes_check),
     )

@@ -3,6 +3,7 @@
 from celery import shared_task
 from django.db import DatabaseError, InterfaceError
 
+from forwarding.email_digest import email_digests_run
 from forwarding.services import outbox_forward
 from mutt_project.queues import TaskName
 
@@ -33,3 +34,15 @@ def export_outbox_stats() -> dict:
 
     stats = outbox_stats_export()
     return {s.label: {"depth": s.depth, "oldest_age": round(s.oldest_age, 1)} for s in stats}
+
+
+@shared_task(
+    name=TaskName.EMAIL_DIGESTS.value,
+    autoretry_for=(DatabaseError, InterfaceError),
+    retry_backoff=2,
+    retry_backoff_max=60,
+    max_retries=5,
+)
+def email_digests() -> dict:
+    """Build and send the Email_only digests (Beat, every EMAIL_DIGEST_SECONDS)."""
+    return email_digests_run()

@@ -294,6 +294,26 @@ LOGGING["handlers"]["console"]["filters"] = ["context", "redact"]
 # ---- end issue 11 ----
 
 # =============================================================================
+# Alert lifecycle (issue 14): repeat folding window, runtime-tunable
+# =============================================================================
+FOLD_WINDOW_SECONDS = env_int("FOLD_WINDOW_SECONDS", 60, minimum=0)
+SIGNATURE_RETENTION_DAYS = env_int("SIGNATURE_RETENTION_DAYS", 7, minimum=1)
+# Email_only digests (forwarding.email_digest), SMTP through Django's mail framework.
+EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1, maximum=65535)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = secret("EMAIL_HOST_PASSWORD", "")  # Vault when configured, else the environment
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10, minimum=1)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "mutt@localhost")
+EMAIL_DIGEST_SECONDS = env_int("EMAIL_DIGEST_SECONDS", 60, minimum=5)
+EMAIL_DIGEST_MAX_EVENTS = env_int("EMAIL_DIGEST_MAX_EVENTS", 20, minimum=1)
+EMAIL_DIGEST_MAX_ROWS = env_int("EMAIL_DIGEST_MAX_ROWS", 10_000, minimum=1)
+EMAIL_MAX_RETRIES = env_int("EMAIL_MAX_RETRIES", 10, minimum=1)
+EMAIL_RETRY_BASE_SECONDS = env_int("EMAIL_RETRY_BASE_SECONDS", 30, minimum=1)
+
+# =============================================================================
 # Production guard
 # =============================================================================
 if PRODUCTION:

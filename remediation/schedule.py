@@ -30,6 +30,18 @@ BEAT_SCHEDULE = {
     "export-outbox-stats": _entry(TaskName.EXPORT_OUTBOX_STATS, timedelta(seconds=15), 14),
 }
 
+# ---- issue 14: Email_only digests, one per team per EMAIL_DIGEST_SECONDS ----
+# Read from the environment here: this module is imported while the settings load.
+from mutt_project.env import env_int  # noqa: E402
+
+_DIGEST_SECONDS = env_int("EMAIL_DIGEST_SECONDS", 60, minimum=5)
+BEAT_SCHEDULE["prune-signatures"] = _entry(TaskName.PRUNE_SIGNATURES, crontab(minute=45), 1800)
+BEAT_SCHEDULE["email-digests"] = {
+    "task": TaskName.EMAIL_DIGESTS.value,
+    "schedule": float(_DIGEST_SECONDS),
+    "options": {"queue": Queue.MAINTENANCE.value, "expires": _DIGEST_SECONDS - 1},
+}
+
 # ---- issue 11: worker queue health for the dashboard ----
 # Every 10 s one heartbeat task per queue; whichever worker of that queue runs
 # it stamps the time in Redis. A queue nobody serves goes stale (red) in 30 s.

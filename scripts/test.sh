@@ -54,4 +54,9 @@ source "$DATA/services.env"
 export MUTT_TEST_SERVICES_ENV="$DATA/services.env"
 export INGEST_API_KEYS='test-ingest-key-1,test-ingest-key-2'
 export DJANGO_SECRET_KEY='test-only-secret-key-not-for-production-use-0123456789'
+# --- issue 14 (alert lifecycle) ---
+# Tests that send one condition many times count every send; the folding tests
+# turn folding on through the runtime setting an operator would use.
+export FOLD_WINDOW_SECONDS="${FOLD_WINDOW_SECONDS:-0}"
+# --- end issue 14 ---
 .venv/bin/python -m pytest "$@"

@@ -78,6 +78,13 @@ class EventAuditLog(models.Model):
     raw_payload = models.JSONField()
     forward_status = models.CharField(max_length=10, choices=ForwardStatus.choices, default=ForwardStatus.NONE)
     forwarded_at = models.DateTimeField(null=True)
+    # Alert lifecycle (issue 14): added by migration 0012.
+    trap_name = models.CharField(max_length=128, null=True)
+    signature = models.TextField(null=True)  # set for forwarded and clear events
+    clears = models.UUIDField(null=True)  # a clear: the correlation id of the alert it closes
+    folded_into = models.UUIDField(null=True)  # a repeat: the first event's correlation id
+    suppressed_by = models.IntegerField(null=True)  # the maintenance window that kept it from Moogsoft
+    digest_id = models.UUIDField(null=True)  # Email_only: the digest that carries it
 
     class Meta:
         db_table = "event_audit_log"

@@ -19,10 +19,15 @@ def test_every_remediation_job_is_scheduled_as_expiring_crontab_on_maintenance()
         TaskName.PRUNE_BATCHES,
         TaskName.RULE_HEALTH,  # rule lab (issue 10): rule health from the audit trail
         TaskName.EXPORT_OUTBOX_STATS,
+        TaskName.EMAIL_DIGESTS,  # issue 14: every EMAIL_DIGEST_SECONDS (seconds, not a crontab)
+        TaskName.PRUNE_SIGNATURES,  # issue 14
     }
     for name, entry in schedule.items():
-        # The outbox gauges are refreshed every 15 s, finer than a crontab can say.
-        assert isinstance(entry["schedule"], timedelta if name == "export-outbox-stats" else crontab)
+        if name == "email-digests":  # an interval in seconds, expiring before the next run
+            assert entry["schedule"] == 60.0 and 0 < entry["options"]["expires"] < entry["schedule"]
+        else:
+            # The outbox gauges are refreshed every 15 s, finer than a crontab can say.
+            assert isinstance(entry["schedule"], timedelta if name == "export-outbox-stats" else crontab)
         assert entry["options"]["queue"] == "maintenance" and entry["options"]["expires"] > 0
         app.loader.import_default_modules()
         assert entry["task"] in app.tasks
