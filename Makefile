@@ -63,6 +63,20 @@ bench-storage: venv
 bench-api: venv
 	$(VENV)/bin/python bench/api.py $(BENCH_ARGS)
 # --- end issue 9
+# --- production runtime (issue 12) ---
+RUN_DIR := $(or $(MUTT_RUN_DIR),.run)
+.PHONY: status logs
+
+# What `make run` supervises and the state of each process.
+status: venv
+	@if [ -S $(RUN_DIR)/supervisor.sock ] && $(VENV)/bin/supervisorctl -c $(RUN_DIR)/supervisord.conf pid >/dev/null 2>&1; then \
+	  $(VENV)/bin/supervisorctl -c $(RUN_DIR)/supervisord.conf status; \
+	else echo "MUTT is not running (make run)"; exit 1; fi
+
+# Follow every process's log (.run/logs/).
+logs:
+	tail -n 50 -F $(RUN_DIR)/logs/*.log
+# --- end production runtime ---
 # --- issue 13: the reliability suite (own stack, ports and data dir; docs/reliability.md) ---
 .PHONY: chaos
 chaos: venv

@@ -6,6 +6,7 @@ class MatchTypeChoices(models.TextChoices):
     REGEX = "regex", "Regex (RE2)"
     OID_PREFIX = "oid_prefix", "SNMP trap OID prefix"
     SEVERITY = "severity", "Syslog severity only"
+    TRAP_NAME = "trap_name", "SNMP trap name (from the OID mappings)"
 
 
 class HandlingChoices(models.TextChoices):

@@ -44,12 +44,21 @@ def rules_version_bump_on_commit() -> None:
 
 
 def _load_ruleset() -> RuleSet:
-    from alerts.selectors import dev_hosts_list, device_teams_map, rules_active_specs
+    from alerts.selectors import (
+        dev_hosts_list,
+        device_teams_map,
+        maintenance_windows_active,
+        rules_active_specs,
+        trap_mappings_active,
+    )
+    from alerts.traps import TrapIndex
 
     return RuleSet.compile(
         rules_active_specs(),
         dev_hosts_list(),
         device_teams_map(),
+        traps=TrapIndex(trap_mappings_active()),
+        windows=maintenance_windows_active(),
         default_handling=settings.DEFAULT_HANDLING,
         default_team=settings.DEFAULT_TEAM,
     )

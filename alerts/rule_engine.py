@@ -16,6 +16,8 @@ index only "which ranks match?":
 - ``oid_prefix`` rules sit in a dict by prefix: walking the event OID's arc
   prefixes (``1``, ``1.3``, ``1.3.6`` …) finds exactly the arc-boundary
   matches;
+- ``trap_name`` rules sit in a dict by lower-cased trap name (the name comes
+  from ``alerts.traps.TrapIndex``, resolved once per trap event);
 - ``severity`` rules collapse into an 8-entry table: for each event severity,
   the best-ranked severity rule it satisfies.
 
@@ -28,79 +30,33 @@ executable specification the tests compare against).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 import re2
 
-from alerts.regex import regex_compile, regex_compile_error
+from alerts.regex import regex_compile
+from alerts.rule_types import (  # noqa: F401  (re-exported: the engine's public names)
+    CONTAINS,
+    INSTANCE_GROUP,
+    NO_RANK,
+    OID_PREFIX,
+    REGEX,
+    SEVERITY,
+    TRAP_NAME,
+    Decision,
+    LifecycleDecision,
+    RuleSpec,
+    oid_matches,
+)
+from alerts.rule_types import severity_ok as _severity_ok
+from alerts.rule_types import usable as _usable
+from alerts.traps import TrapFacts, TrapIndex, instance_from_varbinds
 
-CONTAINS = "contains"
-REGEX = "regex"
-OID_PREFIX = "oid_prefix"
-SEVERITY = "severity"
-
-_NO_RANK = 1 << 62
+_NO_RANK = NO_RANK
 # A Set over a thousand patterns needs more DFA memory than RE2's 8 MiB default,
 # and RE2::Set (unlike a single RE2) has no slower fallback when its DFA runs
 # out: give it room (the bench checks 1,000 rules against the reference).
 _SET_MAX_MEM = 256 << 20
-
-
-@dataclass(frozen=True, slots=True)
-class RuleSpec:
-    """What the engine needs of a rule (built from ``AlertRule`` rows by the caller)."""
-
-    id: int
-    match_type: str
-    priority: int
-    prod_handling: str
-    dev_handling: str
-    team_assignment: str
-    match_string: str | None = None
-    trap_oid: str | None = None
-    syslog_severity: int | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Decision:
-    """The outcome for one event: which rule, what to do, which team, dev or prod."""
-
-    rule_id: int | None
-    handling: str
-    team: str
-    is_dev: bool
-
-    @property
-    def matched(self) -> bool:
-        return self.rule_id is not None
-
-
-def oid_matches(prefix: str, oid: str | None) -> bool:
-    """``oid`` equals ``prefix`` or continues it at an arc boundary."""
-    if not oid:
-        return False
-    return oid == prefix or oid.startswith(prefix + ".")
-
-
-def _severity_ok(rule: RuleSpec, severity) -> bool:
-    """The rule's extra condition: the event is at least as severe (numerically ≤)."""
-    if rule.syslog_severity is None:
-        return True
-    return isinstance(severity, int) and severity <= rule.syslog_severity
-
-
-def _usable(rule: RuleSpec) -> bool:
-    """Whether the rule can ever match (an unusable rule is left out, never an error)."""
-    if rule.match_type == CONTAINS:
-        return bool(rule.match_string)
-    if rule.match_type == REGEX:
-        return bool(rule.match_string) and regex_compile_error(rule.match_string or "") is None
-    if rule.match_type == OID_PREFIX:
-        return bool(rule.trap_oid)
-    if rule.match_type == SEVERITY:
-        return rule.syslog_severity is not None
-    return False
 
 
 class RuleSet:
@@ -114,6 +70,9 @@ class RuleSet:
         default_handling: str,
         default_team: str,
         skipped: list[RuleSpec],
+        traps: TrapIndex | None = None,
+        dev_patterns=None,
+        windows: tuple = (),
     ):
         self._ordered = ordered  # rank -> rule
         self._dev_hosts = dev_hosts
@@ -128,6 +87,12 @@ class RuleSet:
         self._severity_ranks: list[list[int]] = [[] for _ in range(8)]  # event severity -> all ranks (explain)
         self._needs_severity = [r.syslog_severity is not None for r in ordered]
         self._regex: dict[int, Any] = {}  # rank -> compiled pattern, for the reference implementation only
+        self._trap_name_ranks: dict[str, list[int]] = {}  # lower-cased trap name -> ranks, best first
+        self._instance_regex: dict[int, Any] = {}  # rank -> pattern with an ``instance`` group
+        self._lifecycle_ranks: frozenset[int] = frozenset()  # ranks that clear or name an instance
+        self._traps = traps
+        self.windows = list(windows)  # alerts.maintenance.Window, compiled with the rules
+        self._dev_patterns = dev_patterns  # alerts.host_patterns.HostPatterns or None
         self._build()
 
     @classmethod
@@ -137,21 +102,29 @@ class RuleSet:
         dev_hosts: Iterable[str] = (),
         teams: Mapping[str, str] | None = None,
         *,
+        traps: TrapIndex | None = None,
+        windows: Iterable = (),
         default_handling: str = "Log_only",
         default_team: str = "NETO",
     ) -> RuleSet:
+        from alerts.host_patterns import HostPatterns
+
         usable: list[RuleSpec] = []
         skipped: list[RuleSpec] = []
         for rule in rules:
             (usable if _usable(rule) else skipped).append(rule)
         usable.sort(key=lambda r: (-r.priority, r.id))
+        dev = HostPatterns(dev_hosts)
         return cls(
             usable,
-            frozenset(h.lower() for h in dev_hosts),
+            dev.exact,
             {h.lower(): t for h, t in (teams or {}).items()},
             default_handling,
             default_team,
             skipped,
+            traps,
+            dev if dev.has_patterns else None,
+            tuple(windows),
         )
 
     def _build(self) -> None:
@@ -169,6 +142,8 @@ class RuleSet:
                     self._regex[rank] = regex_compile(text)
             elif rule.match_type == OID_PREFIX:
                 self._oid_ranks.setdefault(rule.trap_oid or "", []).append(rank)
+            elif rule.match_type == TRAP_NAME:
+                self._trap_name_ranks.setdefault((rule.match_string or "").lower(), []).append(rank)
             elif rule.match_type == SEVERITY:
                 for event_severity in range((rule.syslog_severity or 0) + 1):
                     self._severity_best[event_severity] = min(self._severity_best[event_severity], rank)
@@ -176,16 +151,31 @@ class RuleSet:
         if self._text_ranks:
             text_set.Compile()
             self._text_set = text_set
+        lifecycle = set()
+        for rank, rule in enumerate(self._ordered):
+            if rule.match_type == REGEX and INSTANCE_GROUP in (rule.match_string or ""):
+                self._instance_regex[rank] = self._regex[rank]
+                lifecycle.add(rank)
+            if rule.clears_rule_id is not None:
+                lifecycle.add(rank)
+        self._lifecycle_ranks = frozenset(lifecycle)
 
     def __len__(self) -> int:
         return len(self._ordered)
 
-    def _best_rank(self, message: str, trap_oid, severity) -> int:
+    def _best_rank(self, message: str, trap_oid, severity, trap_name: str | None = None) -> int:
         ordered = self._ordered
         needs_severity = self._needs_severity
         best = _NO_RANK
         if isinstance(severity, int) and 0 <= severity <= 7:
             best = self._severity_best[severity]
+        if trap_name is not None and self._trap_name_ranks:
+            for rank in self._trap_name_ranks.get(trap_name.lower(), ()):
+                if rank >= best:
+                    break
+                if not needs_severity[rank] or _severity_ok(ordered[rank], severity):
+                    best = rank
+                    break
         if self._text_set is not None and message:
             text_ranks = self._text_ranks
             for index in self._text_set.Match(message) or ():  # None when nothing matches
@@ -208,18 +198,69 @@ class RuleSet:
                 prefix_end = trap_oid.find(".", prefix_end + 1)
         return best
 
+    def _is_dev(self, hostname: str) -> bool:
+        if hostname in self._dev_hosts:
+            return True
+        return self._dev_patterns is not None and self._dev_patterns.matches(hostname)
+
     def _decision(self, rule: RuleSpec | None, hostname: str) -> Decision:
-        is_dev = hostname in self._dev_hosts
+        is_dev = hostname in self._dev_hosts or (
+            self._dev_patterns is not None and self._dev_patterns.matches(hostname)
+        )
         team_override = self._teams.get(hostname)
         if rule is None:
             return Decision(None, self._default_handling, team_override or self._default_team, is_dev)
         handling = rule.dev_handling if is_dev else rule.prod_handling
         return Decision(rule.id, handling, team_override or rule.team_assignment, is_dev)
 
+    def _trap_facts(self, trap_oid) -> TrapFacts | None:
+        if not trap_oid or self._traps is None or not isinstance(trap_oid, str):
+            return None
+        facts = self._traps.resolve(trap_oid)
+        return facts if facts.mapping is not None or facts.clears is not None else None
+
+    def _lifecycle_decision(self, rank: int, hostname: str, event: Mapping, facts: TrapFacts | None) -> Decision:
+        """The decision with its lifecycle facts (only for trap events and rules that clear or name instances)."""
+        rule = self._ordered[rank] if rank != _NO_RANK else None
+        base = self._decision(rule, hostname)
+        trap_name = condition = instance = severity = None
+        is_clear = False
+        if facts is not None:
+            own, clears = facts.mapping, facts.clears
+            trap_name = own.trap_name if own is not None else None
+            severity = own.default_severity if own is not None else None
+            raised = clears if clears is not None else own
+            is_clear = clears is not None
+            if raised is not None:
+                condition = f"trap:{raised.trap_name}"
+                varbind = raised.instance_varbind or (own.instance_varbind if own is not None else None)
+                instance = instance_from_varbinds(event.get("varbinds"), varbind)
+        elif rule is not None:
+            if rule.clears_rule_id is not None:
+                is_clear = True
+                condition = f"{rule.clears_rule_id}:syslog"
+            pattern = self._instance_regex.get(rank)
+            if pattern is not None:
+                match = pattern.search(event.get("message") or "")
+                instance = match.group("instance") if match is not None else None
+        if trap_name is None and condition is None and instance is None and severity is None:
+            return base
+        return LifecycleDecision(
+            base.rule_id, base.handling, base.team, base.is_dev, trap_name, is_clear, condition, instance, severity
+        )
+
     def decide(self, event: Mapping) -> Decision:
         """The decision for one normalised event (keys as stored by ingest)."""
         hostname = (event.get("hostname") or "").lower()
-        rank = self._best_rank(event.get("message") or "", event.get("trap_oid"), event.get("syslog_severity"))
+        trap_oid = event.get("trap_oid")
+        if trap_oid and self._traps is not None:
+            facts = self._trap_facts(trap_oid)
+            trap_name = facts.mapping.trap_name if facts is not None and facts.mapping is not None else None
+        else:
+            facts = trap_name = None
+        rank = self._best_rank(event.get("message") or "", trap_oid, event.get("syslog_severity"), trap_name)
+        if facts is not None or (self._lifecycle_ranks and rank in self._lifecycle_ranks):
+            return self._lifecycle_decision(rank, hostname, event, facts)
         return self._decision(self._ordered[rank] if rank != _NO_RANK else None, hostname)
 
     def decide_reference(self, event: Mapping) -> Decision:
@@ -228,6 +269,8 @@ class RuleSet:
         message = event.get("message") or ""
         trap_oid = event.get("trap_oid")
         severity = event.get("syslog_severity")
+        facts = self._trap_facts(trap_oid)
+        trap_name = facts.mapping.trap_name if facts is not None and facts.mapping is not None else None
         for rank, rule in enumerate(self._ordered):
             if not _severity_ok(rule, severity):
                 continue
@@ -237,11 +280,13 @@ class RuleSet:
                 hit = self._regex[rank].search(message) is not None
             elif rule.match_type == OID_PREFIX:
                 hit = oid_matches(rule.trap_oid or "", trap_oid)
+            elif rule.match_type == TRAP_NAME:
+                hit = trap_name is not None and trap_name.lower() == (rule.match_string or "").lower()
             else:
                 hit = True  # severity rule: its only condition is the one checked above
             if hit:
-                return self._decision(rule, hostname)
-        return self._decision(None, hostname)
+                return self._lifecycle_decision(rank, hostname, event, facts)
+        return self._lifecycle_decision(_NO_RANK, hostname, event, facts)
 
     # -----------------------------------------------------------------------
     # Explain support (the rule lab): every candidate, not only the best.
@@ -272,7 +317,7 @@ class RuleSet:
     def host_facts(self, hostname: str) -> tuple[bool, str | None]:
         """(is development host, device-team override or None) for a hostname (any case)."""
         hostname = (hostname or "").lower()
-        return hostname in self._dev_hosts, self._teams.get(hostname)
+        return self._is_dev(hostname), self._teams.get(hostname)
 
     def matching_ranks(self, event: Mapping) -> list[int]:
         """Ranks of EVERY rule whose conditions hold for the event, best first.
@@ -289,6 +334,11 @@ class RuleSet:
         ranks: set[int] = set()
         if isinstance(severity, int) and 0 <= severity <= 7:
             ranks.update(self._severity_ranks[severity])
+        facts = self._trap_facts(trap_oid)
+        if facts is not None and facts.mapping is not None:
+            for rank in self._trap_name_ranks.get(facts.mapping.trap_name.lower(), ()):
+                if not needs_severity[rank] or _severity_ok(ordered[rank], severity):
+                    ranks.add(rank)
         if self._text_set is not None and message:
             for index in self._text_set.Match(message) or ():
                 rank = self._text_ranks[index]
@@ -303,7 +353,9 @@ class RuleSet:
 
     def matches_any(self, message: str, trap_oid, severity) -> bool:
         """Whether any rule's conditions hold (the backtest's cheap pre-filter; no Decision built)."""
-        return self._best_rank(message or "", trap_oid, severity) != _NO_RANK
+        facts = self._trap_facts(trap_oid)
+        trap_name = facts.mapping.trap_name if facts is not None and facts.mapping is not None else None
+        return self._best_rank(message or "", trap_oid, severity, trap_name) != _NO_RANK
 
     def decision_for(self, rank: int | None, hostname: str) -> Decision:
         """The decision when the rule at ``rank`` wins (None: nothing matched)."""

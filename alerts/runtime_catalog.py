@@ -9,6 +9,7 @@ same bad value with the same message.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 
@@ -19,16 +20,17 @@ class RuntimeSettingError(ValueError):
 @dataclass(frozen=True)
 class SettingSpec:
     name: str
-    kind: type  # int, float or str (str settings have choices)
+    kind: type  # int, float or str (a str setting has choices, or a text_check)
     setting: str  # the Django setting holding the environment default
     description: str
     minimum: float | None = None
     maximum: float | None = None
     choices: tuple[str, ...] = ()
+    text_check: Callable[[str], str | None] | None = None  # free text: the error message, or None when valid
 
     def describe(self) -> dict:
         return {
-            "type": {int: "integer", float: "number", str: "choice"}[self.kind],
+            "type": {int: "integer", float: "number", str: "choice" if self.choices else "text"}[self.kind],
             "minimum": self.minimum,
             "maximum": self.maximum,
             "choices": list(self.choices) or None,
@@ -37,6 +39,27 @@ class SettingSpec:
 
 
 _MAX = 1_000_000_000
+
+
+def priority_classes_check(text: str) -> str | None:
+    """``"Page_and_ticket,Page_only;Ticket_only"``: classes of handlings, drained in order.
+
+    Every named handling must exist and be named once; handlings not named form
+    one last class (forwarding.priority), so nothing is ever left undrained.
+    """
+    from alerts.choices import HandlingChoices  # TextChoices: importable without settings or I/O
+
+    seen: set[str] = set()
+    for name in (n.strip() for part in text.split(";") for n in part.split(",")):
+        if not name:
+            continue
+        if name not in HandlingChoices.values:
+            return f"unknown handling {name!r} (one of {', '.join(HandlingChoices.values)})"
+        if name in seen:
+            return f"{name!r} named twice"
+        seen.add(name)
+    return None if seen else "name at least one handling"
+
 
 CATALOG: dict[str, SettingSpec] = {
     spec.name: spec
@@ -52,7 +75,9 @@ CATALOG: dict[str, SettingSpec] = {
         SettingSpec("unhandled_event_threshold", int, "UNHANDLED_EVENT_THRESHOLD", "Unmatched events from one host within the window that raise a meta-alert.", 1, _MAX),
         SettingSpec("unhandled_event_window", int, "UNHANDLED_EVENT_WINDOW", "Window of the unhandled-flood detector, seconds.", 1, 7 * 86_400),
         SettingSpec("rule_cache_ttl", int, "RULE_CACHE_TTL", "Seconds after which a classifier recompiles its rules even without a version bump.", 1, 86_400),
+        SettingSpec("fold_window_seconds", int, "FOLD_WINDOW_SECONDS", "Repeats of one alert signature within this many seconds of the first are folded into it (0: never fold).", 0, 86_400),
         SettingSpec("max_dlq_retries", int, "MAX_DLQ_RETRIES", "Replays of a dead letter before it is poisoned.", 1, 1000),
+        SettingSpec("forward_priority_classes", str, "FORWARD_PRIORITY_CLASSES", "Outbox drain order: classes of handlings separated by ';', handlings of one class by ','; unnamed handlings go last.", text_check=priority_classes_check),
     )
 }  # fmt: skip
 
@@ -72,6 +97,13 @@ def setting_parse(name: str, raw: object, *, from_text: bool = False) -> int | f
     """
     spec = setting_spec(name)
     value: int | float | str
+    if spec.kind is str and spec.text_check is not None:
+        if not isinstance(raw, str) or len(raw) > 500:
+            raise RuntimeSettingError(f"{name} must be a text of at most 500 characters")
+        problem = spec.text_check(raw.strip())
+        if problem:
+            raise RuntimeSettingError(f"{name}: {problem}")
+        return raw.strip()
     if spec.kind is str:
         if not isinstance(raw, str) or raw not in spec.choices:
             raise RuntimeSettingError(f"{name} must be one of {', '.join(spec.choices)}")

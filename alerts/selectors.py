@@ -8,12 +8,24 @@ import json
 import re
 import uuid
 from dataclasses import dataclass
+from dataclasses import fields as dataclass_fields
 from datetime import datetime
 
 from django.db.models import Q, QuerySet
 
-from alerts.models import AlertOutbox, AlertRule, DeadLetter, DevelopmentHost, DeviceTeam, EventAuditLog
+from alerts.maintenance import Window
+from alerts.models import (
+    AlertOutbox,
+    AlertRule,
+    DeadLetter,
+    DevelopmentHost,
+    DeviceTeam,
+    EventAuditLog,
+    MaintenanceWindow,
+    OidMapping,
+)
 from alerts.rule_engine import RuleSpec
+from alerts.traps import TrapMapping
 
 
 def rules_active_specs() -> list[RuleSpec]:
@@ -28,6 +40,7 @@ def rules_active_specs() -> list[RuleSpec]:
             match_string=r["match_string"],
             trap_oid=r["trap_oid"],
             syslog_severity=r["syslog_severity"],
+            clears_rule_id=r["clears_rule_id"],
         )
         for r in AlertRule.objects.filter(is_active=True).values(
             "id",
@@ -39,7 +52,34 @@ def rules_active_specs() -> list[RuleSpec]:
             "match_string",
             "trap_oid",
             "syslog_severity",
+            "clears_rule_id",
         )
+    ]
+
+
+def trap_mappings_active() -> list[TrapMapping]:
+    """The active ``oid_mappings`` rows as the engine's ``TrapMapping`` (compiled with the rules)."""
+    fields = [f.name for f in dataclass_fields(TrapMapping)]
+    return [TrapMapping(**row) for row in OidMapping.objects.filter(is_active=True).values(*fields)]
+
+
+def maintenance_windows_active() -> list[Window]:
+    """The enabled maintenance windows as the pure ``Window`` (compiled with the rules)."""
+    return [
+        Window(
+            id=w.pk,
+            kind=w.kind,
+            timezone=w.timezone,
+            starts_at=w.starts_at,
+            ends_at=w.ends_at,
+            weekdays=w.weekday_list(),
+            start_time=w.start_time,
+            end_time=w.end_time,
+            host_pattern=w.host_pattern,
+            team=w.team,
+            rule_id=w.rule_id,
+        )
+        for w in MaintenanceWindow.objects.filter(is_active=True)
     ]
 
 

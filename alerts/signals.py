@@ -8,7 +8,7 @@ RuleSet when it moved. Bulk changes that bypass signals (``QuerySet.update``,
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
-from alerts.models import AlertRule, DevelopmentHost, DeviceTeam
+from alerts.models import AlertRule, DevelopmentHost, DeviceTeam, MaintenanceWindow, OidMapping
 from alerts.rule_cache import rules_version_bump_on_commit
 
 
@@ -18,5 +18,9 @@ from alerts.rule_cache import rules_version_bump_on_commit
 @receiver(post_delete, sender=DevelopmentHost)
 @receiver(post_save, sender=DeviceTeam)
 @receiver(post_delete, sender=DeviceTeam)
+@receiver(post_save, sender=OidMapping)
+@receiver(post_delete, sender=OidMapping)
+@receiver(post_save, sender=MaintenanceWindow)
+@receiver(post_delete, sender=MaintenanceWindow)
 def _config_changed(sender, **kwargs) -> None:
     rules_version_bump_on_commit()

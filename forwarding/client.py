@@ -70,28 +70,44 @@ def _retry_after(value: str | None) -> float | None:
 def moog_post(payload: dict) -> int:
     """POST one alert; return the status on 2xx, raise ForwardTransientError / ForwardPermanentError.
 
-    A failure is also kept as Moogsoft's last error for the dashboard (issue 11).
+    A failure is also kept as Moogsoft's last error for the dashboard.
     """
     with log_context(correlation_id=payload.get("external_id")):
-        try:
-            status = _moog_post(payload)
-        except ForwardTransientError as exc:
-            MOOG_RETRY_COUNT.inc()
-            moog_last_error_record(str(exc))
-            log.warning("moogsoft POST failed, will retry: %s", exc)
-            raise
-        except ForwardPermanentError as exc:
-            moog_last_error_record(str(exc))
-            log.warning("moogsoft POST refused, dead letter: %s", exc)
-            raise
-        # One line per delivered alert: forwarding is paced to the rate limit, so this stays cheap.
-        log.info("moogsoft POST %s", status)
-        return status
+        return _post_recorded(json_body=payload)
 
 
-def _moog_post(payload: dict) -> int:
+def moog_post_batch(body: bytes) -> int:
+    """POST several alerts in one request (``forwarding.payload.moog_batch_body``); same outcomes.
+
+    The answer is for the request as a whole: a 4xx says Moogsoft refused at
+    least one event, not which (the caller splits the batch to find out).
+    """
+    return _post_recorded(data=body)
+
+
+def _post_recorded(json_body: dict | None = None, data: bytes | None = None) -> int:
+    """``_post``, with the retry counter, the last error and one log line per request."""
     try:
-        response = _get_session().post(settings.MOOG_WEBHOOK_URL, json=payload, timeout=settings.MOOG_TIMEOUT)
+        status = _post(json_body=json_body, data=data)
+    except ForwardTransientError as exc:
+        MOOG_RETRY_COUNT.inc()
+        moog_last_error_record(str(exc))
+        log.warning("moogsoft POST failed, will retry: %s", exc)
+        raise
+    except ForwardPermanentError as exc:
+        moog_last_error_record(str(exc))
+        log.warning("moogsoft POST refused, dead letter: %s", exc)
+        raise
+    # One line per request: forwarding is paced to the rate limit, so this stays cheap.
+    log.info("moogsoft POST %s", status)
+    return status
+
+
+def _post(json_body: dict | None = None, data: bytes | None = None) -> int:
+    try:
+        response = _get_session().post(
+            settings.MOOG_WEBHOOK_URL, json=json_body, data=data, timeout=settings.MOOG_TIMEOUT
+        )
     except requests.Timeout:
         raise ForwardTransientError("timeout") from None
     except requests.RequestException as exc:

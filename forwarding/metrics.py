@@ -39,3 +39,32 @@ FORWARD_OUTBOX_DEPTH = Gauge(
     "Alerts waiting in the outbox (written at the end of each forward slice).",
     multiprocess_mode="mostrecent",
 )
+# --- issue 15: forwarding under an alert storm (docs/forwarding.md) -------------
+MOOG_BATCH_EVENTS = Histogram(
+    "mutt_moog_batch_events",
+    "Alerts carried by one accepted Moogsoft request (1 unless MOOG_BATCH_SIZE > 1).",
+    buckets=(1, 2, 5, 10, 25, 50, 100, 250, 500, 1000),
+)
+OUTBOX_CLASS_DEPTH = Gauge(
+    "mutt_forward_outbox_class_depth",
+    "Alerts waiting in the outbox per priority class (written by the outbox-stats job).",
+    ["priority_class"],
+    multiprocess_mode="mostrecent",
+)
+OUTBOX_CLASS_OLDEST_AGE = Gauge(
+    "mutt_forward_outbox_class_oldest_age_seconds",
+    "Age of the oldest alert waiting in the outbox per priority class (0 when none waits).",
+    ["priority_class"],
+    multiprocess_mode="mostrecent",
+)
+OUTBOX_CLASS_DRAIN_SECONDS = Gauge(
+    "mutt_forward_outbox_class_drain_seconds",
+    "Expected seconds until this class is drained at the current delivery rate (classes before it go first).",
+    ["priority_class"],
+    multiprocess_mode="mostrecent",
+)
+FORWARD_DELIVERY_RATE = Gauge(
+    "mutt_forward_delivery_rate",
+    "Alerts delivered per second, measured between two outbox-stats runs.",
+    multiprocess_mode="mostrecent",
+)

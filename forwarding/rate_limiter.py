@@ -103,6 +103,33 @@ def slot_reserve(max_wait: float) -> Slot:
     return Slot(bool(reserved), wait_us / 1_000_000)
 
 
+def events_wait(count: int, max_wait: float) -> bool:
+    """Wait for room for ``count`` events under the optional ``MOOG_EVENTS_PER_SECOND`` cap.
+
+    The same reservation script as the request slots, with the slot advanced
+    by ``count / cap`` seconds: over any stretch the average stays at the cap;
+    one batch may start the instant the previous one's allowance ends, so a
+    single 1-s window can hold the cap plus one batch. False when the room
+    comes later than ``max_wait`` (nothing is reserved then). True at once
+    when no cap is set.
+    """
+    cap = settings.MOOG_EVENTS_PER_SECOND
+    if cap <= 0:
+        return True
+    client = get_redis()
+    reserved, wait_us = _script(client, _RESERVE_LUA)(
+        keys=[redis_keys.RATE_LIMIT_EVENTS],
+        args=[int(count / cap * 1_000_000), int(max(0.0, max_wait) * 1_000_000)],
+        client=client,
+    )
+    if not reserved:
+        return False
+    if wait_us > 0:
+        MOOG_RATE_LIMIT_HITS.inc()
+        time.sleep(wait_us / 1_000_000)
+    return True
+
+
 def send_record() -> float:
     """Record a send now if the last window has room; else return the seconds to wait first."""
     client = get_redis()

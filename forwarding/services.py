@@ -11,13 +11,21 @@ again and the sweeper re-wakes the forwarders.
 Outcomes are written back in batches: sent rows deleted and their audit rows
 marked ``sent``, retries rescheduled, dead letters created, each kind in one
 statement per flush.
+
+Under a storm (docs/forwarding.md, "Priority, batches and staleness"): rows are
+claimed class by class in the order ``forwarding.priority.priority_classes()``
+gives, oldest first within a class; a worker busy with a lower class looks
+for newly due higher-class rows twice a second and gives its chunk back when
+there are some. With ``MOOG_BATCH_SIZE`` > 1 a request carries several alerts;
+a refused batch is split in halves until the refused alerts are isolated.
+With ``MOOG_MAX_ALERT_AGE`` set, an alert that waited longer is not sent but
+becomes a ``stale`` dead letter.
 """
 
 from __future__ import annotations
 
-import json
+import itertools
 import logging
-import math
 import random
 import time
 from collections import deque
@@ -26,20 +34,19 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F
-from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from alerts.choices import DeadLetterStage, ForwardStatus
-from alerts.dynamic_config import runtime
 from alerts.models import AlertOutbox, DeadLetter
 from alerts.pipeline_stats import forwarded_record
 from alerts.wakeup import WakeKind, wake, wake_clear, wake_later
 from forwarding.circuit_breaker import CircuitBreaker
-from forwarding.client import ForwardPermanentError, ForwardTransientError, moog_post
-from forwarding.metrics import FORWARD_OUTBOX_DEPTH, MOOG_FORWARD_LATENCY, MOOG_REQUESTS
-from forwarding.payload import Alert, moog_payload
-from forwarding.rate_limiter import slot_wait
+from forwarding.client import ForwardPermanentError, ForwardTransientError, moog_post, moog_post_batch
+from forwarding.metrics import FORWARD_OUTBOX_DEPTH, MOOG_BATCH_EVENTS, MOOG_FORWARD_LATENCY, MOOG_REQUESTS
+from forwarding.outbox_lease import LeasedAlert, chunk_size, outbox_claim, outbox_higher_due, outbox_release
+from forwarding.outbox_stats import delivered_count
+from forwarding.payload import Alert, moog_batch_body, moog_payload
+from forwarding.rate_limiter import events_wait, slot_wait
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +54,8 @@ log = logging.getLogger(__name__)
 # in memory (a crash would resend them: harmless, but noisy).
 _FLUSH_EVERY_SECONDS = 1.0
 _FLUSH_EVERY_ROWS = 50
+# A worker sending a lower class looks this often for newly due higher-class rows.
+_PREEMPT_CHECK_SECONDS = 0.5
 
 
 @dataclass
@@ -54,20 +63,8 @@ class ForwardResult:
     sent: int = 0
     retried: int = 0
     dead: int = 0
+    stale: int = 0
     more: bool = False
-
-
-@dataclass
-class Claimed:
-    """One leased outbox row (a plain record: the row lock was released at commit)."""
-
-    id: int
-    correlation_id: str
-    audit_id: int | None
-    audit_received_at: object
-    payload: Alert
-    attempts: int
-    deliveries: int = 1  # issue 13: leases of this row so far, this one included
 
 
 def retry_delay(attempts: int, retry_after: float | None = None) -> float:
@@ -80,50 +77,7 @@ def retry_delay(attempts: int, retry_after: float | None = None) -> float:
     return delay
 
 
-def lease_seconds() -> float:
-    """Longer than a slice plus one request, so a live worker never loses its lease."""
-    return settings.FORWARD_TIME_SLICE_SECONDS + settings.MOOG_TIMEOUT + settings.FORWARD_LEASE_MARGIN_SECONDS
-
-
-def chunk_size() -> int:
-    """About two seconds of the global rate: small enough that other workers find rows to share."""
-    per_second = runtime("moog_rate_limit") / runtime("moog_rate_period")  # runtime settings (issue 11)
-    return max(1, min(settings.FORWARD_CLAIM_SIZE, math.ceil(per_second * 2)))
-
-
-def outbox_claim(limit: int) -> list[Claimed]:
-    """Lease up to ``limit`` due rows (committed at once; relies on the next_attempt_at index)."""
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(
-            """
-            UPDATE alert_outbox o SET next_attempt_at = now() + make_interval(secs => %s),
-                   deliveries = o.deliveries + 1
-              FROM (SELECT id FROM alert_outbox WHERE next_attempt_at <= now()
-                     ORDER BY next_attempt_at, id LIMIT %s FOR UPDATE SKIP LOCKED) due
-             WHERE o.id = due.id
-            RETURNING o.id, o.correlation_id, o.audit_id, o.audit_received_at, o.payload, o.attempts,
-                      o.deliveries
-            """,
-            [lease_seconds(), limit],
-        )
-        # Django's psycopg2 backend hands jsonb to raw cursors as text.
-        rows = [
-            Claimed(r[0], r[1], r[2], r[3], json.loads(r[4]) if isinstance(r[4], str) else r[4], r[5], r[6])
-            for r in cursor.fetchall()
-        ]
-    rows.sort(key=lambda r: r.id)
-    return rows
-
-
-def outbox_release(rows: list[Claimed]) -> None:
-    """Give leased rows back (due now) without counting an attempt or a delivery."""
-    if rows:
-        AlertOutbox.objects.filter(id__in=[r.id for r in rows]).update(
-            next_attempt_at=timezone.now(), deliveries=Greatest(F("deliveries") - 1, 0)
-        )
-
-
-def poison_suspect(row: Claimed, pending: deque, outcomes: Outcomes, result: ForwardResult) -> bool:
+def poison_suspect(row: LeasedAlert, pending: deque, outcomes: Outcomes, result: ForwardResult) -> bool:
     """issue 13: a row whose earlier leases ended without an outcome (its worker died) is sent alone.
 
     The rest of the chunk is released and the outcomes so far are written first,
@@ -164,8 +118,13 @@ def audit_status_update(keys: list[tuple], status: str) -> None:
         )
 
 
-def forward_dead_letter(row: Claimed, error: str, status: int | None) -> DeadLetter:
-    """An unsaved forward-stage dead letter; ``attempts`` counts replays, so it starts at 0."""
+def forward_dead_letter(row: LeasedAlert, error: str, status: int | None, replay_by_beat: bool = True) -> DeadLetter:
+    """An unsaved forward-stage dead letter; ``attempts`` counts replays, so it starts at 0.
+
+    ``replay_by_beat=False`` (stale alerts) leaves ``next_attempt_at`` empty:
+    Beat (and ``manage.py replay_dead_letters``, which replays due ones) never replays
+    it; an operator may, from the admin (*Replay now*).
+    """
     return DeadLetter(
         stage=DeadLetterStage.FORWARD,
         correlation_id=row.correlation_id,
@@ -175,21 +134,30 @@ def forward_dead_letter(row: Claimed, error: str, status: int | None) -> DeadLet
         last_error=error[:2000],
         response_status=status or None,  # 0: never sent (unmappable)
         attempts=0,
-        next_attempt_at=timezone.now() + timedelta(seconds=1),
+        next_attempt_at=timezone.now() + timedelta(seconds=1) if replay_by_beat else None,
     )
+
+
+STALE_REASON = "stale"
+
+
+def stale_error(age: float) -> str:
+    """The dead letter's error text; it starts with the reason ``stale`` (the admin filters on it)."""
+    return f"{STALE_REASON}: waited {age:.0f} s in the outbox (MOOG_MAX_ALERT_AGE {settings.MOOG_MAX_ALERT_AGE:g} s)"
 
 
 @dataclass
 class Outcomes:
     """Outcomes of sent rows, written back in one transaction per flush."""
 
-    sent: list[Claimed] = field(default_factory=list)
-    retries: list[tuple[Claimed, str, float]] = field(default_factory=list)
-    dead: list[tuple[Claimed, str, int | None]] = field(default_factory=list)
+    sent: list[LeasedAlert] = field(default_factory=list)
+    retries: list[tuple[LeasedAlert, str, float]] = field(default_factory=list)
+    dead: list[tuple[LeasedAlert, str, int | None]] = field(default_factory=list)
+    stale: list[LeasedAlert] = field(default_factory=list)
     last_flush: float = field(default_factory=time.monotonic)
 
     def __len__(self) -> int:
-        return len(self.sent) + len(self.retries) + len(self.dead)
+        return len(self.sent) + len(self.retries) + len(self.dead) + len(self.stale)
 
     def due(self) -> bool:
         return len(self) >= _FLUSH_EVERY_ROWS or time.monotonic() - self.last_flush >= _FLUSH_EVERY_SECONDS
@@ -218,19 +186,26 @@ class Outcomes:
                             [d for _, _, d in self.retries],
                         ],
                     )
-            if self.dead:
-                DeadLetter.objects.bulk_create([forward_dead_letter(r, e, s) for r, e, s in self.dead])
-                AlertOutbox.objects.filter(id__in=[r.id for r, _, _ in self.dead]).delete()
-                audit_status_update(
-                    [(r.audit_id, r.audit_received_at) for r, _, _ in self.dead if r.audit_id], ForwardStatus.DEAD
+            dead = self.dead + [(r, stale_error(r.age), None) for r in self.stale]
+            if dead:
+                stale_ids = {r.id for r in self.stale}
+                DeadLetter.objects.bulk_create(
+                    [forward_dead_letter(r, e, s, replay_by_beat=r.id not in stale_ids) for r, e, s in dead]
                 )
+                AlertOutbox.objects.filter(id__in=[r.id for r, _, _ in dead]).delete()
+                audit_status_update(
+                    [(r.audit_id, r.audit_received_at) for r, _, _ in dead if r.audit_id], ForwardStatus.DEAD
+                )
+        delivered_count(len(self.sent))
         result.sent += len(self.sent)
         forwarded_record([r.payload for r in self.sent])  # dashboard statistics (issue 11)
         result.retried += len(self.retries)
         result.dead += len(self.dead)
+        result.stale += len(self.stale)
         self.sent.clear()
         self.retries.clear()
         self.dead.clear()
+        self.stale.clear()
         self.last_flush = time.monotonic()
 
 
@@ -267,19 +242,69 @@ def alert_send(alert: Alert, breaker: CircuitBreaker) -> None:
     breaker.record_success()
 
 
-def _send_one(row: Claimed, breaker: CircuitBreaker, outcomes: Outcomes) -> None:
+def _transient_outcome(row: LeasedAlert, exc: ForwardTransientError, outcomes: Outcomes) -> None:
+    attempts = row.attempts + 1
+    if attempts > settings.MOOG_MAX_RETRIES:
+        outcomes.dead.append((row, f"gave up after {attempts} attempts: {exc}", exc.status))
+    else:
+        outcomes.retries.append((row, str(exc)[:2000], retry_delay(attempts, exc.retry_after)))
+
+
+def _send_one(row: LeasedAlert, breaker: CircuitBreaker, outcomes: Outcomes) -> None:
     try:
         alert_send(row.payload, breaker)
     except ForwardPermanentError as exc:
         outcomes.dead.append((row, f"{exc}: {exc.body_excerpt}", exc.status))
     except ForwardTransientError as exc:
-        attempts = row.attempts + 1
-        if attempts > settings.MOOG_MAX_RETRIES:
-            outcomes.dead.append((row, f"gave up after {attempts} attempts: {exc}", exc.status))
-        else:
-            outcomes.retries.append((row, str(exc)[:2000], retry_delay(attempts, exc.retry_after)))
+        _transient_outcome(row, exc, outcomes)
     else:
         outcomes.sent.append(row)
+
+
+def rows_map(rows: list[LeasedAlert], outcomes: Outcomes) -> list[LeasedAlert]:
+    """Map each row's Moogsoft event once (batch mode); an unmappable alert is a dead letter, unsent."""
+    mapped = []
+    for row in rows:
+        try:
+            row.moog = moog_payload(row.payload, settings.MOOG_SEVERITY_MAP, settings.MOOG_DEFAULT_SEVERITY)
+        except (KeyError, TypeError, ValueError) as exc:
+            outcomes.dead.append((row, f"unmappable alert: {type(exc).__name__}: {exc}", 0))
+        else:
+            mapped.append(row)
+    return mapped
+
+
+def _send_batch(
+    rows: list[LeasedAlert], body: bytes, breaker: CircuitBreaker, outcomes: Outcomes, splits: deque
+) -> None:
+    """One request for ``rows`` (``body``: their encoded batch). 2xx: all sent. 4xx: refused somewhere
+    inside, so the halves go to the front of ``splits`` (each its own request) until a refused alert
+    is alone and becomes a dead letter. 5xx, 408, 429, timeout: every row retried with the usual backoff."""
+    started = time.perf_counter()
+    try:
+        status = moog_post_batch(body)
+    except ForwardPermanentError as exc:
+        MOOG_REQUESTS.labels("fail", str(exc.status)).inc()
+        breaker.record_success()  # Moogsoft answered: it is up, an alert is the problem
+        if len(rows) == 1:
+            outcomes.dead.append((rows[0], f"{exc}: {exc.body_excerpt}", exc.status))
+        else:
+            half = len(rows) // 2
+            splits.appendleft(rows[half:])
+            splits.appendleft(rows[:half])
+        return
+    except ForwardTransientError as exc:
+        MOOG_REQUESTS.labels("retry", _status_label(exc)).inc()
+        breaker.record_failure()
+        for row in rows:
+            _transient_outcome(row, exc, outcomes)
+        return
+    finally:
+        MOOG_FORWARD_LATENCY.observe(time.perf_counter() - started)
+    MOOG_REQUESTS.labels("success", str(status)).inc()
+    MOOG_BATCH_EVENTS.observe(len(rows))
+    breaker.record_success()
+    outcomes.sent.extend(rows)
 
 
 def _next_due_in() -> float | None:
@@ -313,8 +338,11 @@ def outbox_forward(time_slice: float | None = None) -> ForwardResult:
     # Cleared before the claim: work committed after it sets the flag again.
     wake_clear(WakeKind.FORWARD)
     slice_used = False
+    batch_size = settings.MOOG_BATCH_SIZE
+    max_age = settings.MOOG_MAX_ALERT_AGE
     while not slice_used and time.monotonic() < deadline:
-        rows = outbox_claim(chunk_size())
+        size = chunk_size()
+        rows = outbox_claim(size)
         if not rows:
             due_in = _next_due_in()
             # Sleep for a retry due within this slice; a later one (or another
@@ -323,30 +351,58 @@ def outbox_forward(time_slice: float | None = None) -> ForwardResult:
                 break
             time.sleep(max(0.0, due_in))
             continue
-        if len(rows) == chunk_size():
+        if len(rows) == size:
             wake(WakeKind.FORWARD)  # more may be due: an idle worker joins in
+        if max_age > 0:
+            outcomes.stale.extend(r for r in rows if r.age > max_age)
+            rows = [r for r in rows if r.age <= max_age]
+        if batch_size > 1:
+            rows = rows_map(rows, outcomes)
+        checked_at = time.monotonic()
         pending = deque(rows)
+        splits: deque[list[LeasedAlert]] = deque()  # halves of a refused batch, sent before the rest
         try:
-            while pending:
-                if poison_suspect(pending[0], pending, outcomes, result):  # issue 13
+            while pending or splits:
+                if not splits and poison_suspect(pending[0], pending, outcomes, result):  # issue 13
                     continue
+                # Sending a class after the first: look for newly due higher-class
+                # rows now and then, and give the chunk back for them.
+                rank = splits[0][0].rank if splits else pending[0].rank
+                if rank > 0 and time.monotonic() - checked_at >= _PREEMPT_CHECK_SECONDS:
+                    checked_at = time.monotonic()
+                    if outbox_higher_due(rank):
+                        break  # the finally gives the chunk back; the next claim takes the higher class
+                unit = len(splits[0]) if splits else min(batch_size, len(pending))
+                if batch_size > 1:
+                    unit_rows = splits[0] if splits else list(itertools.islice(pending, unit))
+                    body = moog_batch_body([r.moog for r in unit_rows])  # before the slot: sent right after it
                 # Rate slot first, then the breaker: a probe lock is never held
                 # while its owner waits for a slot.
-                if not slot_wait(deadline - time.monotonic()):
+                if not events_wait(unit, deadline - time.monotonic()) or not slot_wait(deadline - time.monotonic()):
                     slice_used = True  # the next slot comes after the slice: hand over
                     break
                 verdict = breaker.acquire()
                 if not verdict.may_send:
-                    # Open: nothing is sent and no attempt counted; sleep it out.
-                    outbox_release(list(pending))
+                    # Open: nothing is sent and no attempt counted; sleep it out
+                    # (the finally gives the rows back first).
+                    outbox_release(list(pending) + [r for part in splits for r in part])
                     pending.clear()
+                    splits.clear()
                     time.sleep(max(0.0, min(verdict.wait, deadline - time.monotonic())))
                     break
-                _send_one(pending.popleft(), breaker, outcomes)
+                if batch_size == 1 and not splits:
+                    _send_one(pending.popleft(), breaker, outcomes)
+                else:
+                    if splits:
+                        splits.popleft()
+                    else:
+                        for _ in range(unit):
+                            pending.popleft()
+                    _send_batch(unit_rows, body, breaker, outcomes, splits)
                 if outcomes.due():
                     outcomes.flush(result)
         finally:
             outcomes.flush(result)
-            outbox_release(list(pending))
+            outbox_release(list(pending) + [r for part in splits for r in part])
     _hand_over(result)
     return result

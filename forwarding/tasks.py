@@ -4,6 +4,7 @@ from celery import shared_task
 from django.conf import settings
 from django.db import DatabaseError, InterfaceError
 
+from forwarding.email_digest import email_digests_run
 from forwarding.services import outbox_forward
 from mutt_project.queues import TaskName
 
@@ -27,3 +28,25 @@ def forward_pending() -> dict:
     """
     result = outbox_forward()
     return {"sent": result.sent, "retried": result.retried, "dead": result.dead, "more": result.more}
+
+
+# --- issue 15: outbox visibility ------------------------------------------------
+@shared_task(name=TaskName.EXPORT_OUTBOX_STATS.value, autoretry_for=(DatabaseError, InterfaceError), max_retries=1)
+def export_outbox_stats() -> dict:
+    """Per priority class: outbox depth, oldest waiting alert, expected drain time (Prometheus gauges)."""
+    from forwarding.outbox_stats import outbox_stats_export
+
+    stats = outbox_stats_export()
+    return {s.label: {"depth": s.depth, "oldest_age": round(s.oldest_age, 1)} for s in stats}
+
+
+@shared_task(
+    name=TaskName.EMAIL_DIGESTS.value,
+    autoretry_for=(DatabaseError, InterfaceError),
+    retry_backoff=2,
+    retry_backoff_max=60,
+    max_retries=5,
+)
+def email_digests() -> dict:
+    """Build and send the Email_only digests (Beat, every EMAIL_DIGEST_SECONDS)."""
+    return email_digests_run()

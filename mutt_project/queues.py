@@ -25,6 +25,9 @@ class TaskName(StrEnum):
     RULE_BACKTEST = "mutt.alerts.rule_backtest"
     RULE_HEALTH = "mutt.alerts.rule_health"
     QUEUE_HEARTBEAT = "mutt.remediation.queue_heartbeat"  # issue 11: sent to every queue by Beat
+    EXPORT_OUTBOX_STATS = "mutt.forwarding.export_outbox_stats"  # issue 15
+    EMAIL_DIGESTS = "mutt.forwarding.email_digests"  # issue 14: Email_only digests
+    PRUNE_SIGNATURES = "mutt.remediation.prune_signatures"  # issue 14
 
 
 TASK_ROUTES = {
@@ -38,4 +41,7 @@ TASK_ROUTES = {
     # --- rule lab (issue 10) ---
     TaskName.RULE_BACKTEST: {"queue": Queue.MAINTENANCE},
     TaskName.RULE_HEALTH: {"queue": Queue.MAINTENANCE},
+    TaskName.EXPORT_OUTBOX_STATS: {"queue": Queue.MAINTENANCE},  # issue 15
+    TaskName.EMAIL_DIGESTS: {"queue": Queue.MAINTENANCE},  # issue 14
+    TaskName.PRUNE_SIGNATURES: {"queue": Queue.MAINTENANCE},  # issue 14
 }

@@ -17,6 +17,7 @@ def get_redis() -> redis.Redis:
             socket_connect_timeout=settings.REDIS_SOCKET_TIMEOUT,
             health_check_interval=30,
             decode_responses=True,
+            **_rotation(),
         )
     return _client
 
@@ -25,3 +26,12 @@ def reset_redis() -> None:
     """Drop the cached client (tests that point settings at another Redis)."""
     global _client
     _client = None
+
+
+# --- password rotation (issue 12): REDIS_PASS_CURRENT/NEXT, no password in REDIS_URL ---
+def _rotation() -> dict:
+    if not getattr(settings, "REDIS_PASSWORD_ROTATION", False):
+        return {}
+    from mutt_project.secrets import RedisPasswordProvider
+
+    return {"credential_provider": RedisPasswordProvider(settings.REDIS_URL)}

@@ -61,3 +61,12 @@ STATS_FORWARDED_TOTAL = f"{PREFIX}:stats:forwarded:total"
 STATS_INGEST_ACCEPTED_HOUR = f"{PREFIX}:stats:ingest:accepted:h:"  # + epoch hour; accepted requests
 STATS_INGEST_5XX_HOUR = f"{PREFIX}:stats:ingest:5xx:h:"  # + epoch hour; requests answered 5xx
 STATS_FORWARDED_RECENT = f"{PREFIX}:stats:forwarded:recent"  # list of the last forwarded alerts (JSON)
+# --- issue 15: forwarding under an alert storm ---------------------------------
+# Next free event slot of the optional MOOG_EVENTS_PER_SECOND cap (µs, Redis clock).
+RATE_LIMIT_EVENTS = f"{PREFIX}:moog:rate:events"
+# Alerts delivered so far (INCRBY per flush) and the outbox-stats job's last sample of it.
+FORWARD_DELIVERED = f"{PREFIX}:forward:delivered"
+FORWARD_DELIVERED_SAMPLE = f"{PREFIX}:forward:delivered:sample"  # "count:epoch seconds"
+FORWARD_DELIVERY_RATE = f"{PREFIX}:forward:delivery_rate"  # alerts/s at the last outbox-stats run (expires)
+# The outbox-stats job's per-class snapshot (JSON list) for the dashboard and /api/v2/metrics (expires).
+OUTBOX_CLASS_STATS = f"{PREFIX}:forward:outbox_class_stats"

@@ -14,8 +14,13 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
+from collections.abc import Callable
+from typing import TypeVar
+from urllib.parse import unquote, urlparse
 
 from django.core.exceptions import ImproperlyConfigured
+from redis.credentials import CredentialProvider
 
 from mutt_project.env import env_secret
 
@@ -128,3 +133,119 @@ def secret(name: str, default: str = "") -> str:
 
 def secret_list(name: str) -> list[str]:
     return [item.strip() for item in secret(name).split(",") if item.strip()]
+
+
+# --- password rotation: current/next pairs (issue 12; docs/deployment.md) ---
+# Vault (or the environment) holds DB_PASS_CURRENT / DB_PASS_NEXT and
+# REDIS_PASS_CURRENT / REDIS_PASS_NEXT. A new connection tries the current
+# password, then the next; when both fail it re-reads Vault once and tries
+# again, so a rotation (next becomes current, a new next appears) reaches
+# running processes without a restart. Existing connections are unaffected:
+# PostgreSQL and Redis keep authenticated sessions open across a password change.
+
+ROTATION_REFRESH_SECONDS = 30
+T = TypeVar("T")
+
+
+class PasswordPair:
+    """The ``<PREFIX>_PASS_CURRENT`` / ``<PREFIX>_PASS_NEXT`` passwords, Vault re-read at most every 30 s."""
+
+    def __init__(self, prefix: str):
+        self.prefix = prefix
+        self._read_at = time.monotonic()
+
+    def configured(self) -> bool:
+        return bool(secret(f"{self.prefix}_PASS_CURRENT"))
+
+    def refresh(self, force: bool = False) -> None:
+        vault = vault_secrets()
+        if vault is None or (not force and time.monotonic() - self._read_at < ROTATION_REFRESH_SECONDS):
+            return
+        try:
+            vault.refresh()
+            self._read_at = time.monotonic()
+        except Exception as exc:  # Vault away: keep the values we have
+            log.warning("vault: re-reading %s passwords failed (%s)", self.prefix, type(exc).__name__)
+
+    def candidates(self) -> list[str]:
+        self.refresh()
+        values = [secret(f"{self.prefix}_PASS_CURRENT"), secret(f"{self.prefix}_PASS_NEXT")]
+        return [v for i, v in enumerate(values) if v and v not in values[:i]]
+
+
+def authenticate_with_rotation(
+    pair: PasswordPair, attempt: Callable[[str], T], is_auth_error: Callable[[Exception], bool]
+) -> T:
+    """``attempt(password)`` with current, then next; on auth failure of both, re-read Vault and retry new ones."""
+    tried: list[str] = []
+    last: Exception | None = None
+    for round_ in range(2):
+        if round_:
+            pair.refresh(force=True)
+        for position, password in enumerate(pair.candidates()):
+            if password in tried:
+                continue
+            tried.append(password)
+            try:
+                result = attempt(password)
+            except Exception as exc:
+                if not is_auth_error(exc):
+                    raise
+                last = exc
+                continue
+            if position or round_:
+                log.warning("%s: authenticated with the %s password", pair.prefix, "next" if position else "rotated")
+            return result
+    assert last is not None
+    raise last
+
+
+class RedisPasswordProvider(CredentialProvider):
+    """redis-py credential provider (also kombu's ``credential_provider``): a password that works, current or next.
+
+    The password is checked on a short-lived connection and kept for a few
+    seconds, so a burst of new connections costs one check.
+    """
+
+    CHECK_TTL_SECONDS = 5.0
+
+    def __init__(self, url: str | None = None):
+        if url is None:
+            from django.conf import settings
+
+            url = settings.REDIS_URL
+        parts = urlparse(url)
+        self._username = unquote(parts.username) if parts.username else None
+        self._target = {
+            "host": parts.hostname or "127.0.0.1",
+            "port": parts.port or 6379,
+            "ssl": parts.scheme == "rediss",
+        }
+        self._pair = PasswordPair("REDIS")
+        self._checked: tuple[str, float] | None = None
+        self._lock = threading.Lock()
+
+    def _check(self, password: str) -> str:
+        import redis
+
+        client = redis.Redis(username=self._username, password=password, socket_timeout=2, **self._target)
+        try:
+            client.ping()
+        finally:
+            client.close()
+        return password
+
+    def get_credentials(self) -> tuple[str] | tuple[str, str]:
+        import redis
+
+        with self._lock:
+            if self._checked is None or time.monotonic() - self._checked[1] > self.CHECK_TTL_SECONDS:
+                password = authenticate_with_rotation(
+                    self._pair, self._check, lambda exc: isinstance(exc, redis.exceptions.AuthenticationError)
+                )
+                self._checked = (password, time.monotonic())
+            password = self._checked[0]
+        return (self._username, password) if self._username else (password,)
+
+
+# --- end password rotation ---

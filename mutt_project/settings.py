@@ -200,6 +200,19 @@ if len(MOOG_SEVERITY_MAP) != 8 or not all(0 <= s <= 5 for s in MOOG_SEVERITY_MAP
     raise ImproperlyConfigured("MOOG_SEVERITY_MAP needs 8 comma-separated values between 0 and 5")
 MOOG_DEFAULT_SEVERITY = env_int("MOOG_DEFAULT_SEVERITY", 2, minimum=0, maximum=5)
 
+# --- issue 15: forwarding under an alert storm (docs/forwarding.md) -----------
+# Handling classes drained first to last, ';' between classes, ',' within one
+# (oldest first inside a class); handlings not named form a last class. Read
+# only through forwarding.priority.priority_classes().
+FORWARD_PRIORITY_CLASSES = env_str("FORWARD_PRIORITY_CLASSES", "Page_and_ticket,Page_only;Ticket_only")
+# Alerts per POST ({"events": [...]}); 1 = one event per request (the default).
+MOOG_BATCH_SIZE = env_int("MOOG_BATCH_SIZE", 1, minimum=1, maximum=1000)
+# Events per second across all workers on top of the request limit; 0 = no cap.
+MOOG_EVENTS_PER_SECOND = env_float("MOOG_EVENTS_PER_SECOND", 0.0, minimum=0.0)
+# An alert that waited longer than this (seconds) becomes a `stale` dead letter; 0 = off.
+MOOG_MAX_ALERT_AGE = env_float("MOOG_MAX_ALERT_AGE", 0.0, minimum=0.0)
+# --- end issue 15 -------------------------------------------------------------
+
 # =============================================================================
 # Remediation and retention
 # =============================================================================
@@ -281,6 +294,26 @@ LOGGING["handlers"]["console"]["filters"] = ["context", "redact"]
 # ---- end issue 11 ----
 
 # =============================================================================
+# Alert lifecycle (issue 14): repeat folding window, runtime-tunable
+# =============================================================================
+FOLD_WINDOW_SECONDS = env_int("FOLD_WINDOW_SECONDS", 60, minimum=0)
+SIGNATURE_RETENTION_DAYS = env_int("SIGNATURE_RETENTION_DAYS", 7, minimum=1)
+# Email_only digests (forwarding.email_digest), SMTP through Django's mail framework.
+EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1, maximum=65535)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = secret("EMAIL_HOST_PASSWORD", "")  # Vault when configured, else the environment
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10, minimum=1)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "mutt@localhost")
+EMAIL_DIGEST_SECONDS = env_int("EMAIL_DIGEST_SECONDS", 60, minimum=5)
+EMAIL_DIGEST_MAX_EVENTS = env_int("EMAIL_DIGEST_MAX_EVENTS", 20, minimum=1)
+EMAIL_DIGEST_MAX_ROWS = env_int("EMAIL_DIGEST_MAX_ROWS", 10_000, minimum=1)
+EMAIL_MAX_RETRIES = env_int("EMAIL_MAX_RETRIES", 10, minimum=1)
+EMAIL_RETRY_BASE_SECONDS = env_int("EMAIL_RETRY_BASE_SECONDS", 30, minimum=1)
+
+# =============================================================================
 # Production guard
 # =============================================================================
 if PRODUCTION:
@@ -292,6 +325,28 @@ if PRODUCTION:
         raise ImproperlyConfigured("MUTT_ENV=production needs INGEST_API_KEYS")
     SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)
     CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", True)
+
+# --- production runtime: TLS behind a proxy (issue 12; docs/deployment.md) ---
+# Behind a TLS-terminating proxy (Ingress, load balancer) that sets
+# X-Forwarded-Proto; never set it where clients reach MUTT directly.
+MUTT_BEHIND_PROXY = env_bool("MUTT_BEHIND_PROXY", False)
+if MUTT_BEHIND_PROXY:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+if PRODUCTION:
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    # Probes and Prometheus reach these over plain HTTP inside the cluster.
+    SECURE_REDIRECT_EXEMPT = [r"^health$", r"^metrics$"]
+    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31_536_000, minimum=0)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
+# Password rotation: DB_PASS_CURRENT/NEXT and REDIS_PASS_CURRENT/NEXT (Vault)
+# instead of a password in DATABASE_URL / REDIS_URL (mutt_project/secrets.py).
+if secret("DB_PASS_CURRENT"):
+    DATABASES["default"]["ENGINE"] = "mutt_project.db_rotating"
+REDIS_PASSWORD_ROTATION = bool(secret("REDIS_PASS_CURRENT"))
+if REDIS_PASSWORD_ROTATION:
+    CELERY_BROKER_TRANSPORT_OPTIONS["credential_provider"] = "mutt_project.secrets.RedisPasswordProvider"
+# --- end production runtime ---
 
 # =============================================================================
 # Beat schedule (owned by remediation)

@@ -12,6 +12,8 @@ from django.utils.html import format_html
 
 from alerts.admin.pipeline import ReadOnlyAdmin
 from alerts.models import AlertOutbox, DeadLetter
+from forwarding.outbox_stats import configured_rate, delivery_rate_last, outbox_class_stats
+from forwarding.services import STALE_REASON
 from remediation.operator_actions import (
     dead_letters_discard,
     dead_letters_replay_now,
@@ -24,8 +26,8 @@ from remediation.operator_actions import (
 class AlertOutboxAdmin(ReadOnlyAdmin):
     """Alerts waiting for Moogsoft; "replay now" makes them due at once, "discard" drops them."""
 
-    list_display = ("id", "correlation_id", "attempts", "next_attempt_at", "last_error", "created_at")
-    list_filter = (("next_attempt_at", admin.DateFieldListFilter), "attempts")
+    list_display = ("id", "correlation_id", "handling", "attempts", "next_attempt_at", "last_error", "created_at")
+    list_filter = ("handling", ("next_attempt_at", admin.DateFieldListFilter), "attempts")
     search_fields = ("=correlation_id",)
     readonly_fields = (
         "correlation_id",
@@ -39,6 +41,28 @@ class AlertOutboxAdmin(ReadOnlyAdmin):
     )
     exclude = ("payload",)
     actions = ("replay_now", "discard")
+
+    def changelist_view(self, request, extra_context=None):
+        # Per priority class, in drain order: what waits, since when, and how long it will take
+        # (one GROUP BY over the outbox, the same selector the outbox-stats metrics job uses).
+        measured = delivery_rate_last()
+        rate = configured_rate() if measured is None else measured
+        stats = [
+            {
+                "label": row.label,
+                "handlings": ", ".join(h or "(none)" for h in row.handlings),
+                "depth": row.depth,
+                "oldest": _duration(row.oldest_age) if row.depth else "—",
+                "drain": _duration(row.drain_seconds) if row.depth and row.drain_seconds is not None else "—",
+            }
+            for row in outbox_class_stats(rate)
+        ]
+        context = {
+            "outbox_classes": stats,
+            "outbox_rate": f"{rate:.1f}",
+            "outbox_rate_source": "configured best" if measured is None else "measured",
+        } | (extra_context or {})
+        return super().changelist_view(request, extra_context=context)
 
     @admin.display(description="payload")
     def payload_pretty(self, obj):
@@ -55,6 +79,23 @@ class AlertOutboxAdmin(ReadOnlyAdmin):
         self.message_user(request, f"{count} alerts discarded.", messages.WARNING)
 
 
+class DeadLetterReasonFilter(admin.SimpleListFilter):
+    """Why a forward alert was dead-lettered; ``stale``: it waited past MOOG_MAX_ALERT_AGE (never sent)."""
+
+    title = "reason"
+    parameter_name = "reason"
+
+    def lookups(self, request, model_admin):
+        return [(STALE_REASON, "stale (waited too long)"), ("refused", "refused by Moogsoft (4xx)")]
+
+    def queryset(self, request, queryset):
+        if self.value() == STALE_REASON:
+            return queryset.filter(last_error__startswith=f"{STALE_REASON}:")
+        if self.value() == "refused":
+            return queryset.filter(response_status__gte=400, response_status__lt=500)
+        return queryset
+
+
 @admin.register(DeadLetter)
 class DeadLetterAdmin(ReadOnlyAdmin):
     """Dead letters by stage and status; "replay now" sends at once, "discard" retires them."""
@@ -69,7 +110,7 @@ class DeadLetterAdmin(ReadOnlyAdmin):
         "last_error",
         "created_at",
     )
-    list_filter = ("stage", "status", "response_status")
+    list_filter = ("stage", "status", DeadLetterReasonFilter, "response_status")
     search_fields = ("=correlation_id", "last_error")
     readonly_fields = (
         "stage",
@@ -108,3 +149,12 @@ class DeadLetterAdmin(ReadOnlyAdmin):
 
 def _json_block(value) -> str:
     return format_html("<pre>{}</pre>", json.dumps(value, indent=2, sort_keys=True, default=str))
+
+
+def _duration(seconds: float) -> str:
+    seconds = int(seconds)
+    if seconds < 120:
+        return f"{seconds} s"
+    if seconds < 7200:
+        return f"{seconds // 60} min"
+    return f"{seconds // 3600} h {seconds % 3600 // 60} min"

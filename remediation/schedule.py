@@ -6,12 +6,14 @@ A second Beat started by mistake sends duplicates; the tasks' Beat locks make
 those do nothing.
 """
 
+from datetime import timedelta
+
 from celery.schedules import crontab
 
 from mutt_project.queues import Queue, TaskName
 
 
-def _entry(task: TaskName, schedule: crontab, expires: int) -> dict:
+def _entry(task: TaskName, schedule: crontab | timedelta, expires: int) -> dict:
     return {"task": task.value, "schedule": schedule, "options": {"queue": Queue.MAINTENANCE.value, "expires": expires}}
 
 
@@ -24,6 +26,20 @@ BEAT_SCHEDULE = {
     "prune-batches": _entry(TaskName.PRUNE_BATCHES, crontab(minute=30), 1800),
     # --- rule lab (issue 10): rule health from the audit trail ---
     "rule-health": _entry(TaskName.RULE_HEALTH, crontab(minute="*/15"), 600),
+    # issue 15: outbox depth / oldest age / drain time per priority class, every few seconds.
+    "export-outbox-stats": _entry(TaskName.EXPORT_OUTBOX_STATS, timedelta(seconds=15), 14),
+}
+
+# ---- issue 14: Email_only digests, one per team per EMAIL_DIGEST_SECONDS ----
+# Read from the environment here: this module is imported while the settings load.
+from mutt_project.env import env_int  # noqa: E402
+
+_DIGEST_SECONDS = env_int("EMAIL_DIGEST_SECONDS", 60, minimum=5)
+BEAT_SCHEDULE["prune-signatures"] = _entry(TaskName.PRUNE_SIGNATURES, crontab(minute=45), 1800)
+BEAT_SCHEDULE["email-digests"] = {
+    "task": TaskName.EMAIL_DIGESTS.value,
+    "schedule": float(_DIGEST_SECONDS),
+    "options": {"queue": Queue.MAINTENANCE.value, "expires": _DIGEST_SECONDS - 1},
 }
 
 # ---- issue 11: worker queue health for the dashboard ----

@@ -38,6 +38,7 @@ from alerts.pipeline_stats import (
 from alerts.rule_stats import rule_stats_all
 from forwarding.circuit_breaker import breaker_status
 from forwarding.client import moog_last_error
+from forwarding.outbox_stats import outbox_class_stats_last
 from mutt_project import redis_keys
 from mutt_project.queues import Queue
 from mutt_project.redis_client import get_redis
@@ -77,6 +78,7 @@ class Status:
     top_rules: list
     last_forwarded: list
     health: dict
+    outbox_classes: list = field(default_factory=list)
     errors: list = field(default_factory=list)
 
 
@@ -192,6 +194,7 @@ def status_read() -> Status:
         top_rules=part("top_rules", _top_rules, []),
         last_forwarded=part("last_forwarded", forwarded_recent, []),
         health=_health(),
+        outbox_classes=part("outbox_classes", outbox_class_stats_last, []),
         errors=errors,
     )
 
@@ -233,6 +236,9 @@ def metrics_summary(status: dict) -> dict:
             "alert_queue_depth": backlog.get("outbox_due"),
         },
         "circuit_breaker": {"moog_state": state.upper()},
+        # Beyond the reference: per forwarding priority class, what waits, the oldest age and the
+        # expected drain time (the outbox-stats job's snapshot, every 15 s).
+        "outbox_classes": status.get("outbox_classes") or [],
         "eps": {"1m": eps.get("last_minute", 0), "1h": eps.get("last_hour", 0), "24h": eps.get("last_day", 0)},
     }
 

@@ -75,3 +75,14 @@ def prune_batches() -> dict:
 def queue_heartbeat(queue: str) -> None:
     """Stamp "a worker of ``queue`` answered now" for the dashboard (no lock: duplicates are harmless)."""
     queue_heartbeat_record(queue)
+
+
+# ---- issue 14: alert lifecycle ----
+@shared_task(name=TaskName.PRUNE_SIGNATURES.value, **_DB_RETRY)
+def prune_signatures() -> dict:
+    """Forget alert signatures not seen for SIGNATURE_RETENTION_DAYS."""
+    from remediation.lifecycle_prune import signatures_prune
+
+    if not beat_lock_take(TaskName.PRUNE_SIGNATURES, 600):
+        return _SKIPPED
+    return {"deleted": signatures_prune()}

@@ -1,12 +1,23 @@
 #!/usr/bin/env bash
 # `make run`: PostgreSQL + Redis under .run/, migrations, sample data, admin
-# user, API keys on first run, .run/env, then every MUTT process in the
-# foreground (honcho). Ctrl-C stops everything, including PostgreSQL and Redis.
+# user, API keys on first run, .run/env, then every process (PostgreSQL and
+# Redis included) under supervisord, in the foreground: a process that exits
+# is restarted alone; logs in .run/logs/ and on the terminal. Ctrl-C stops the
+# MUTT processes, then PostgreSQL and Redis. `make status`, `make logs`.
+# Every port and path moves with MUTT_RUN_DIR and the MUTT_*_PORT variables.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUN=${MUTT_RUN_DIR:-.run}
 DATA=$RUN/data
 mkdir -p "$RUN"
+
+# --- supervisor: one `make run` per run dir (issue 12) ---
+if [ -S "$RUN/supervisor.sock" ] && .venv/bin/supervisorctl -c "$RUN/supervisord.conf" pid >/dev/null 2>&1; then
+  echo "MUTT is already running from $RUN (supervisord pid $(cat "$RUN/supervisord.pid" 2>/dev/null))." >&2
+  echo "See \`make status\` and \`make logs\`; stop it with Ctrl-C in its terminal." >&2
+  exit 1
+fi
+# --- end supervisor ---
 
 PG_PORT=${MUTT_PG_PORT:-55432}
 REDIS_PORT=${MUTT_REDIS_PORT:-56379}
@@ -57,6 +68,21 @@ export MUTT_FLOWER_PORT='$MUTT_FLOWER_PORT'
 export MUTT_MOOG_SINK_PORT='$MUTT_MOOG_SINK_PORT'
 ENV
 )
+# --- TLS: `MUTT_TLS=1 make run` serves ingest and web over HTTPS (issue 12) ---
+if [ "${MUTT_TLS:-0}" = 1 ]; then
+  bash scripts/tls_cert.sh "$RUN/tls"
+  tls_dir=$(cd "$RUN/tls" && pwd)
+  cat >> "$RUN/env" <<ENV
+# HTTPS with a local CA (MUTT_TLS=1): trust \$MUTT_CA_FILE (curl --cacert, rsyslog tls.cacert)
+export MUTT_TLS_CERT='$tls_dir/server.crt'
+export MUTT_TLS_KEY='$tls_dir/server.key'
+export MUTT_CA_FILE='$tls_dir/ca.crt'
+export MUTT_INGEST_URL='https://127.0.0.1:$MUTT_INGEST_PORT/api/v2/ingest'
+export MUTT_WEB_URL='https://127.0.0.1:$MUTT_WEB_PORT/'
+export MUTT_ADMIN_URL='https://127.0.0.1:$MUTT_WEB_PORT/admin/'
+ENV
+fi
+# --- end TLS ---
 # shellcheck disable=SC1091
 source "$RUN/env"
 
@@ -91,7 +117,7 @@ echo "  api         http://127.0.0.1:$MUTT_WEB_PORT/api/v2/  (X-API-Key: \$MUTT_
 
 # Every process writes its metrics here; /metrics on ingest and web
 # aggregates them (prometheus_client multiprocess mode).
-export PROMETHEUS_MULTIPROC_DIR=$PWD/$RUN/prometheus
+export PROMETHEUS_MULTIPROC_DIR=$(cd "$RUN" && pwd)/prometheus  # MUTT_RUN_DIR may be absolute
 rm -rf "$PROMETHEUS_MULTIPROC_DIR" && mkdir -p "$PROMETHEUS_MULTIPROC_DIR"
 
 processes="ingest web worker-classify worker-forward worker-maintenance beat flower"
@@ -108,11 +134,33 @@ cat <<MSG
     moogsoft    $MOOG_WEBHOOK_URL  (stand-in: GET ${MOOG_SINK_URL}received)
     postgres    127.0.0.1:$PG_PORT   redis 127.0.0.1:$REDIS_PORT
 
-  Ctrl-C stops everything.
+  Logs: .run/logs/ (make logs); state: make status. Ctrl-C stops everything.
 
 MSG
 
-stop_services() { bash scripts/services.sh stop "$DATA"; }
-trap stop_services EXIT
+# --- supervisor: every process supervised, restarted alone when it exits (issue 12) ---
 # shellcheck disable=SC2086
-.venv/bin/honcho start -f Procfile $processes
+.venv/bin/python scripts/supervisor_conf.py "$RUN" "$DATA/services.env" $processes >/dev/null
+# PostgreSQL and Redis move under supervisord (foreground, restarted if they die).
+bash scripts/services.sh stop "$DATA" 2>/dev/null
+# Job control on for the launch: supervisord and the log tail get their own
+# process groups, so Ctrl-C reaches only this script, which then stops
+# supervisord (MUTT processes first, PostgreSQL and Redis last).
+logs=()
+for p in postgres redis $processes; do : >> "$RUN/logs/$p.log"; logs+=("$RUN/logs/$p.log"); done
+set -m
+.venv/bin/supervisord -c "$RUN/supervisord.conf" &
+SUPERVISORD=$!
+# Each process's log on the terminal, prefixed with its name (tail prints a
+# "==> file <==" header whenever the file changes).
+tail -n 0 -F "${logs[@]}" 2>/dev/null > >(awk '/^==> .* <==$/ {n = $2; sub(".*/", "", n); sub(/\.log$/, "", n); next}
+  NF {printf "%-18s | %s\n", n, $0; fflush()}') &
+TAIL=$!
+set +m
+stop_supervised() { kill -TERM "$SUPERVISORD" 2>/dev/null || true; }
+trap stop_supervised INT TERM
+# Belt and braces: whatever happened to supervisord, leave no server behind.
+cleanup() { kill "$TAIL" 2>/dev/null || true; bash scripts/services.sh stop "$DATA"; }
+trap cleanup EXIT
+while kill -0 "$SUPERVISORD" 2>/dev/null; do wait "$SUPERVISORD" || true; done
+# --- end supervisor ---

@@ -122,6 +122,7 @@ export MUTT_PG_DATA='$pgdata'
 export MUTT_PG_PORT='$pg_port'
 export MUTT_REDIS_PORT='$redis_port'
 export MUTT_REDIS_CONF='$data/redis/redis.conf'
+export MUTT_PG_USER='$user'
 ENV
 )
   echo "services: PostgreSQL on 127.0.0.1:$pg_port, Redis on 127.0.0.1:$redis_port (data in $data)" >&2
@@ -129,9 +130,7 @@ ENV
 
 stop() {
   local bindir; bindir=$(pg_bindir) || true
-  if [ -f "$data/redis/redis.pid" ]; then
-    kill "$(cat "$data/redis/redis.pid")" 2>/dev/null || true
-  fi
+  stop_redis
   if [ -n "${bindir:-}" ] && [ -s "$data/postgres/PG_VERSION" ]; then
     as_pg "$bindir/pg_ctl" -D "$data/postgres" -m fast -w stop >/dev/null 2>&1 || true
   fi

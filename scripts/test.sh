@@ -30,6 +30,21 @@ if [ ${#missing[@]} -gt 0 ]; then
   $SUDO apt-get update -qq >/dev/null && $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 # ---- end issue 11 ----
+# --- production runtime (issue 12): systemd-analyze verifies deploy/systemd ---
+if ! command -v systemd-analyze >/dev/null 2>&1; then
+  echo "test: installing systemd with apt-get (unit file validation)" >&2
+  if [ "$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi
+  $SUDO apt-get update -qq >/dev/null
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends systemd >/dev/null
+fi
+# kubectl kustomize renders deploy/k8s (Debian's kubectl; any kubectl on PATH will do).
+if ! command -v kubectl >/dev/null 2>&1; then
+  echo "test: installing kubernetes-client with apt-get (Kubernetes manifest validation)" >&2
+  if [ "$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi
+  $SUDO apt-get update -qq >/dev/null
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends kubernetes-client >/dev/null
+fi
+# --- end production runtime ---
 bash scripts/services.sh start "$DATA" "${MUTT_TEST_PG_PORT:-55433}" "${MUTT_TEST_REDIS_PORT:-56380}"
 if [ "${MUTT_KEEP_SERVICES:-0}" != 1 ]; then
   trap 'bash scripts/services.sh stop "$DATA"' EXIT
@@ -39,4 +54,9 @@ source "$DATA/services.env"
 export MUTT_TEST_SERVICES_ENV="$DATA/services.env"
 export INGEST_API_KEYS='test-ingest-key-1,test-ingest-key-2'
 export DJANGO_SECRET_KEY='test-only-secret-key-not-for-production-use-0123456789'
+# --- issue 14 (alert lifecycle) ---
+# Tests that send one condition many times count every send; the folding tests
+# turn folding on through the runtime setting an operator would use.
+export FOLD_WINDOW_SECONDS="${FOLD_WINDOW_SECONDS:-0}"
+# --- end issue 14 ---
 .venv/bin/python -m pytest "$@"

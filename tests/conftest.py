@@ -12,7 +12,6 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 from urllib.parse import urlparse, urlunparse
@@ -21,7 +20,6 @@ import pytest
 import requests
 from django.conf import settings
 
-from forwarding.moog_sink import make_server
 from mutt_project.redis_client import get_redis, reset_redis
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -131,12 +129,26 @@ class Sink:
 
 @pytest.fixture(scope="session")
 def moog_sink_server():
+    # Its own process: the arrival times it records (rate-limit windows) must not
+    # wait for this process's garbage collector or threads.
     port = free_port()
-    server = make_server("127.0.0.1", port)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield Sink(f"http://127.0.0.1:{port}/")
-    server.shutdown()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "forwarding.moog_sink", "--port", str(port)], cwd=ROOT, start_new_session=True
+    )
+    sink = Sink(f"http://127.0.0.1:{port}/")
+
+    def up() -> bool:
+        try:
+            return requests.get(sink.url + "health", timeout=1).ok
+        except requests.ConnectionError:
+            return proc.poll() is not None  # exited: stop waiting, fail below
+
+    wait_for(up, timeout=15, message="moog stand-in up")
+    if proc.poll() is not None:
+        pytest.fail("the Moogsoft stand-in exited at start")
+    yield sink
+    proc.terminate()
+    proc.wait(timeout=10)
 
 
 @pytest.fixture

@@ -1,1 +1,1 @@
-from alerts.admin import api_keys, pipeline, rules, runtime  # noqa: F401  (registrations)
+from alerts.admin import api_keys, lifecycle, pipeline, rules, runtime  # noqa: F401  (registrations; lifecycle: issue 14)

@@ -26,11 +26,12 @@ class RuntimeSettingForm(forms.ModelForm):
         if self.instance.pk:
             spec = setting_spec(self.instance.pk)
             info = spec.describe()
-            limits = (
-                f"one of {', '.join(spec.choices)}"
-                if spec.choices
-                else f"{info['type']} from {spec.minimum:g} to {spec.maximum:g}"
-            )
+            if spec.choices:
+                limits = f"one of {', '.join(spec.choices)}"
+            elif spec.text_check is not None:
+                limits = "text"
+            else:
+                limits = f"{info['type']} from {spec.minimum:g} to {spec.maximum:g}"
             default = getattr(settings, spec.setting)
             self.fields[
                 "value"

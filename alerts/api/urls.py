@@ -3,7 +3,7 @@
 from django.urls import include, path
 from rest_framework.routers import SimpleRouter
 
-from alerts.api import schema, views  # noqa: F401  (schema: registers the API key scheme for OpenAPI)
+from alerts.api import lifecycle, schema, views  # noqa: F401  (schema: API key scheme; lifecycle: issue 14)
 
 router = SimpleRouter(trailing_slash=False)
 router.register("rules", views.AlertRuleViewSet, basename="rule")
@@ -11,6 +11,10 @@ router.register("dev-hosts", views.DevelopmentHostViewSet, basename="dev-host")
 router.register("teams", views.DeviceTeamViewSet, basename="team")
 router.register("audit-logs", views.ConfigAuditLogViewSet, basename="audit-log")
 router.register("api-keys", views.ApiKeyViewSet, basename="api-key")
+# --- issue 14: alert lifecycle configuration ---
+router.register("oid-mappings", lifecycle.OidMappingViewSet, basename="oid-mapping")
+router.register("maintenance-windows", lifecycle.MaintenanceWindowViewSet, basename="maintenance-window")
+router.register("team-contacts", lifecycle.TeamContactViewSet, basename="team-contact")
 
 v1 = SimpleRouter(trailing_slash=False)
 v1.register("dev-hosts", views.DevelopmentHostViewSet, basename="v1-dev-host")

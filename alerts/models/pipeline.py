@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import Q, Value
+from django.db.models.fields.json import KT
+from django.db.models.functions import Coalesce
 
 from alerts.choices import (
     BatchStatus,
@@ -76,6 +78,13 @@ class EventAuditLog(models.Model):
     raw_payload = models.JSONField()
     forward_status = models.CharField(max_length=10, choices=ForwardStatus.choices, default=ForwardStatus.NONE)
     forwarded_at = models.DateTimeField(null=True)
+    # Alert lifecycle (issue 14): added by migration 0012.
+    trap_name = models.CharField(max_length=128, null=True)
+    signature = models.TextField(null=True)  # set for forwarded and clear events
+    clears = models.UUIDField(null=True)  # a clear: the correlation id of the alert it closes
+    folded_into = models.UUIDField(null=True)  # a repeat: the first event's correlation id
+    suppressed_by = models.IntegerField(null=True)  # the maintenance window that kept it from Moogsoft
+    digest_id = models.UUIDField(null=True)  # Email_only: the digest that carries it
 
     class Meta:
         db_table = "event_audit_log"
@@ -102,6 +111,16 @@ class AlertOutbox(models.Model):
     next_attempt_at = models.DateTimeField(db_index=True)
     last_error = models.TextField(blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
+    # --- issue 15 (forwarding priority): the handling, derived by PostgreSQL from the
+    # payload so every writer (classify's one-statement insert included) sets it
+    # without knowing about it. The class order lives in settings, not in the rows:
+    # forwarding.outbox_lease.outbox_claim reads each handling's due rows in order
+    # through ``alert_outbox_claim`` and changing the order rewrites nothing.
+    handling = models.GeneratedField(
+        expression=Coalesce(KT("payload__handling"), Value(""), output_field=models.TextField()),
+        output_field=models.TextField(),
+        db_persist=True,
+    )
     # issue 13: leases not ended by an outcome (its worker died); past
     # FORWARD_MAX_DELIVERIES the row is a dead letter (forwarding.services).
     deliveries = models.PositiveIntegerField(db_default=0, default=0)
@@ -110,6 +129,10 @@ class AlertOutbox(models.Model):
         db_table = "alert_outbox"
         verbose_name_plural = "alert outbox"
         ordering = ["next_attempt_at", "id"]
+        indexes = [
+            # forwarding.outbox_lease.outbox_claim: due rows of one handling, oldest first.
+            models.Index(fields=["handling", "next_attempt_at", "id"], name="alert_outbox_claim"),
+        ]
 
     def __str__(self) -> str:
         return f"outbox {self.pk} {self.correlation_id} (attempts {self.attempts})"

@@ -62,6 +62,14 @@ class AlertRule(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     created_by = models.CharField(max_length=150, default="system")
+    clears_rule = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="cleared_by_rules",
+        help_text="This rule's events clear the alerts of that rule (e.g. 'changed state to up' clears '… down')",
+    )
 
     objects = ConfigQuerySet.as_manager()
 
@@ -111,6 +119,10 @@ class AlertRule(models.Model):
             errors["match_string"] = f"A {self.match_type} rule needs a match string."
         if self.match_type == MatchTypeChoices.OID_PREFIX and not self.trap_oid:
             errors["trap_oid"] = "An oid_prefix rule needs a trap OID."
+        if self.match_type == MatchTypeChoices.TRAP_NAME and not self.match_string:
+            errors["match_string"] = "A trap_name rule needs the trap name in its match string (e.g. linkDown)."
+        if self.clears_rule_id is not None and self.clears_rule_id == self.pk:
+            errors["clears_rule"] = "A rule cannot clear itself."
         if self.match_type == MatchTypeChoices.SEVERITY and self.syslog_severity is None:
             errors["syslog_severity"] = "A severity rule needs a syslog severity."
         if self.trap_oid and not OID_RE.match(self.trap_oid):
@@ -124,7 +136,7 @@ class AlertRule(models.Model):
 
 
 class DevelopmentHost(models.Model):
-    """A host whose events get the rule's ``dev_handling``. Hostnames are lower-case."""
+    """A host whose events get the rule's ``dev_handling``: an exact name, a wildcard (``lab-*``) or a CIDR block."""
 
     hostname = models.CharField(max_length=255, unique=True)
     description = models.TextField(blank=True, default="")
@@ -147,6 +159,11 @@ class DevelopmentHost(models.Model):
     def clean(self) -> None:
         # Normalised before the unique check, so "Lab-1" next to "lab-1" is a form error, not a crash.
         self.hostname = self.hostname.strip().lower()
+        from alerts.host_patterns import entry_error  # exact, wildcard or CIDR (issue 14)
+
+        problem = entry_error(self.hostname)
+        if problem:
+            raise ValidationError({"hostname": problem})
 
 
 class DeviceTeam(models.Model):

@@ -29,12 +29,22 @@ from alerts import metrics
 from alerts.choices import BatchStatus, DeadLetterStage
 from alerts.dynamic_config import runtime
 from alerts.flood import Flood, unhandled_count
+from alerts.maintenance import window_for, windows_active
 from alerts.models import DeadLetter, IngestBatch
 from alerts.pipeline_stats import classified_record
 from alerts.rule_cache import ruleset_current
 from alerts.rule_stats import rule_hits_record
 from alerts.services.claiming import ClaimedBatch
-from alerts.services.staging import NULL, STAGE_COLUMNS, MetaDecision, StageTimes, meta_alert_event, stage_line
+from alerts.services.lifecycle import outcomes_resolve
+from alerts.services.staging import (
+    NULL,
+    STAGE_COLUMNS,
+    Lifecycle,
+    MetaDecision,
+    StageTimes,
+    meta_alert_event,
+    stage_line,
+)
 from alerts.wakeup import WakeKind, wake_on_commit
 
 log = logging.getLogger(__name__)
@@ -65,7 +75,8 @@ CREATE TEMP TABLE IF NOT EXISTS classify_stage (
     received_at timestamptz, event_timestamp timestamptz, processed_at timestamptz, hostname text,
     message text, source text, syslog_severity smallint, trap_oid text, rule_id integer,
     team_assignment text, handling text, is_dev boolean, correlation_id uuid, batch_id bigint,
-    raw_payload jsonb, forward_status text, alert_payload jsonb
+    raw_payload jsonb, forward_status text, trap_name text, signature text, clears uuid, folded_into uuid,
+    suppressed_by integer, alert_payload jsonb
 ) ON COMMIT DELETE ROWS
 """
 _COPY = f"COPY classify_stage ({STAGE_COLUMNS}) FROM STDIN"
@@ -193,7 +204,9 @@ def batches_process(*, batches: list[ClaimedBatch]) -> ClassifyResult:
     handlings: Counter[str] = Counter()
     dead_events: list[DeadLetter] = []
     live: list[ClaimedBatch] = []
+    pending: list = []  # (batch, times, event, decision, forward): forwarded events and clears, staged after
     decide = ruleset.decide
+    windows = windows_active(ruleset.windows, now) if ruleset.windows else []  # once per claim
 
     with transaction.atomic():
         for batch in batches:
@@ -209,7 +222,15 @@ def batches_process(*, batches: list[ClaimedBatch]) -> ClassifyResult:
             for event in batch.events:
                 try:
                     decision = decide(event)
-                    lines.append(stage_line(event, decision, times, forward=decision.handling in forward_handlings))
+                    forward = decision.handling in forward_handlings
+                    suppressed = None
+                    if forward and windows and not decision.is_clear:  # clears pass through windows
+                        suppressed = window_for(windows, event["hostname"].lower(), decision.team, decision.rule_id)
+                    if suppressed is None and (forward or decision.is_clear):  # decided for the claim at once
+                        pending.append((batch, times, event, decision, forward))
+                        continue
+                    outcome = None if suppressed is None else Lifecycle(False, suppressed_by=suppressed)
+                    lines.append(stage_line(event, decision, times, forward=False, lifecycle=outcome))
                     handlings[decision.handling] += 1
                 except Exception as exc:  # one poison event must not take its batch down
                     dead_events.append(_dead_letter_event(batch, event, exc))
@@ -221,6 +242,8 @@ def batches_process(*, batches: list[ClaimedBatch]) -> ClassifyResult:
         write_started = time.perf_counter()  # mutt_alerter_db_write_latency_seconds
         with connection.cursor() as cursor:
             done_ids = [b.id for b in live]
+            if pending:
+                _stage_pending(cursor, pending, lines, handlings, dead_events, now)
             if lines:
                 _stage_ensure(cursor)
                 for kind, key, count in _copy_and_move(cursor, lines, done_ids):  # also marks the batches done
@@ -252,6 +275,19 @@ def batches_process(*, batches: list[ClaimedBatch]) -> ClassifyResult:
             wake_on_commit(WakeKind.FORWARD)
         transaction.on_commit(lambda: _record_after_commit(result, handlings, hits, unmatched, started))
     return result
+
+
+def _stage_pending(cursor, pending: list, lines: list[str], handlings: Counter, dead_events: list, now) -> None:
+    """Stage the forwarded events and clears with their lifecycle outcome (clear pairing, folding)."""
+    outcomes = outcomes_resolve(
+        cursor, [(e, d, f) for _b, _t, e, d, f in pending], now=now, fold_window=runtime("fold_window_seconds")
+    )
+    for (batch, times, event, decision, forward), outcome in zip(pending, outcomes, strict=True):
+        try:
+            lines.append(stage_line(event, decision, times, forward=forward, lifecycle=outcome))
+            handlings[decision.handling] += 1
+        except Exception as exc:  # one poison event must not take its batch down
+            dead_events.append(_dead_letter_event(batch, event, exc))
 
 
 def _unhandled_floods(unmatched: dict[str, int]) -> list[Flood]:

@@ -18,10 +18,15 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
 
 from alerts.choices import AuditOperation
-from alerts.models import AlertRule, ConfigAuditLog, DevelopmentHost, DeviceTeam
+from alerts.models import AlertRule, ConfigAuditLog, DevelopmentHost, DeviceTeam, MaintenanceWindow
 
 # Who made the record, per model (set on create only).
-_AUTHOR_FIELD = {AlertRule: "created_by", DevelopmentHost: "added_by", DeviceTeam: "assigned_by"}
+_AUTHOR_FIELD = {
+    AlertRule: "created_by",
+    DevelopmentHost: "added_by",
+    DeviceTeam: "assigned_by",
+    MaintenanceWindow: "created_by",
+}
 _ENCODER = DjangoJSONEncoder()
 
 
@@ -84,7 +89,7 @@ def config_save(*, instance: models.Model, change: ConfigChange) -> models.Model
     model = type(instance)
     with transaction.atomic():
         current = model.objects.select_for_update().filter(pk=instance.pk).first() if instance.pk else None
-        if current is None:
+        if current is None and model in _AUTHOR_FIELD:  # tables without an author column (oid_mappings)
             setattr(instance, _AUTHOR_FIELD[model], change.user)
         instance.full_clean()
         instance.save()

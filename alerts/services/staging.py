@@ -25,7 +25,7 @@ if TYPE_CHECKING:  # the contract is checked by mypy; at run time alerts imports
 STAGE_COLUMNS = (
     "received_at, event_timestamp, processed_at, hostname, message, source, syslog_severity, trap_oid, "
     "rule_id, team_assignment, handling, is_dev, correlation_id, batch_id, raw_payload, forward_status, "
-    "alert_payload"
+    "trap_name, signature, clears, folded_into, suppressed_by, alert_payload"
 )
 
 # Event fields that have their own audit-log column (received_at is the batch's).
@@ -35,6 +35,7 @@ COLUMN_FIELDS = frozenset(
 )
 
 NULL = "\\N"  # COPY text format's NULL
+EMAIL_ONLY = "Email_only"  # pending until an e-mail digest carries it (forwarding.email_digest)
 
 # COPY text format: backslash, tab, newline and carriage return must be escaped.
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
@@ -67,6 +68,18 @@ class MetaDecision:
     is_dev: bool = False
 
 
+@dataclass(slots=True)
+class Lifecycle:
+    """What the lifecycle resolution (``alerts.services.lifecycle``) decided for one event."""
+
+    forward: bool
+    signature: str | None = None
+    clears: str | None = None  # the correlation id of the alert this clear closes
+    folded_into: str | None = None  # the first event's correlation id, for a folded repeat
+    repeat_count: int = 1  # for a first: its repeats folded in the same claim, itself included
+    suppressed_by: int | None = None  # the maintenance window that keeps it from Moogsoft
+
+
 @dataclass(frozen=True)
 class StageTimes:
     """The times shared by every line of one claim, already as ISO 8601 text."""
@@ -89,13 +102,18 @@ def _checked_text(event: dict[str, Any], key: str) -> str:
     return value
 
 
-def alert_build(event: dict[str, Any], decision: DecisionLike, received_at: str) -> Alert:
+def alert_build(
+    event: dict[str, Any], decision: DecisionLike, received_at: str, lifecycle: Lifecycle | None = None
+) -> Alert:
     """The outbox payload for an event that is forwarded (see ``forwarding.payload.Alert``)."""
-    return {
+    severity = event.get("syslog_severity")
+    if severity is None:
+        severity = getattr(decision, "trap_severity", None)  # the trap mapping's default
+    alert: Alert = {
         "correlation_id": event["correlation_id"],
         "hostname": event["hostname"],
         "message": event["message"],
-        "syslog_severity": event.get("syslog_severity"),
+        "syslog_severity": severity,
         "trap_oid": event.get("trap_oid"),
         "source": event.get("source") or "syslog",
         "timestamp": event["timestamp"],
@@ -105,6 +123,18 @@ def alert_build(event: dict[str, Any], decision: DecisionLike, received_at: str)
         "team": decision.team,
         "is_dev": decision.is_dev,
     }
+    trap_name = getattr(decision, "trap_name", None)
+    if trap_name:
+        alert["trap_name"] = trap_name
+    if lifecycle is not None:
+        if lifecycle.signature:
+            alert["signature"] = lifecycle.signature
+        if lifecycle.clears:
+            alert["is_clear"] = True
+            alert["clears"] = lifecycle.clears
+        if lifecycle.repeat_count > 1:
+            alert["repeat_count"] = lifecycle.repeat_count
+    return alert
 
 
 def raw_payload(event: dict[str, Any]) -> str:
@@ -114,7 +144,13 @@ def raw_payload(event: dict[str, Any]) -> str:
     return orjson.dumps({k: v for k, v in event.items() if k not in COLUMN_FIELDS}).decode()
 
 
-def stage_line(event: object, decision: DecisionLike, times: StageTimes, *, forward: bool) -> str:
+def _nullable(value: str | None) -> str:
+    return NULL if value is None else copy_text(value)
+
+
+def stage_line(
+    event: object, decision: DecisionLike, times: StageTimes, *, forward: bool, lifecycle: Lifecycle | None = None
+) -> str:
     """One COPY line for the staging table; raises ``PoisonEvent`` for an event PostgreSQL would refuse."""
     if not isinstance(event, dict):
         raise PoisonEvent("event is not an object")
@@ -129,7 +165,13 @@ def stage_line(event: object, decision: DecisionLike, times: StageTimes, *, forw
     if severity is not None and (type(severity) is not int or not 0 <= severity <= 7):
         raise PoisonEvent("syslog_severity must be an integer 0-7")
     trap_oid = event.get("trap_oid")
-    alert = copy_text(orjson.dumps(alert_build(event, decision, times.received_at)).decode()) if forward else NULL
+    if lifecycle is not None:
+        forward = lifecycle.forward
+    alert = (
+        copy_text(orjson.dumps(alert_build(event, decision, times.received_at, lifecycle)).decode())
+        if forward
+        else NULL
+    )
     return "\t".join(
         (
             times.received_at,
@@ -147,7 +189,12 @@ def stage_line(event: object, decision: DecisionLike, times: StageTimes, *, forw
             correlation_id,
             times.batch_id,
             copy_text(raw_payload(event)),
-            "pending" if forward else "none",
+            "pending" if forward or decision.handling == EMAIL_ONLY else "none",  # e-mail: digested later
+            _nullable(getattr(decision, "trap_name", None)),
+            NULL if lifecycle is None else _nullable(lifecycle.signature),
+            NULL if lifecycle is None or lifecycle.clears is None else lifecycle.clears,
+            NULL if lifecycle is None or lifecycle.folded_into is None else lifecycle.folded_into,
+            NULL if lifecycle is None or lifecycle.suppressed_by is None else str(lifecycle.suppressed_by),
             alert,
         )
     )

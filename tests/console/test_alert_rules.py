@@ -13,7 +13,7 @@ from tests.conftest import ROOT
 from tests.console.test_metrics_doc import documented
 
 RULES = ROOT / "deploy" / "prometheus" / "mutt-alerts.yml"
-DASHBOARD = ROOT / "deploy" / "grafana" / "mutt-dashboard.json"
+DASHBOARD = ROOT / "deploy" / "grafana" / "dashboards" / "mutt-dashboard.json"
 
 
 def _metric_names(expr: str) -> set[str]:
@@ -32,6 +32,22 @@ def test_promtool_accepts_the_rules():
     result = subprocess.run([promtool, "check", "rules", str(RULES)], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "SUCCESS" in result.stdout
+
+
+def test_the_monitoring_profile_config_is_valid_and_loads_the_rules():
+    """docker-compose's monitoring profile: Prometheus scrapes ingest and web and evaluates our rules."""
+    promtool = shutil.which("promtool")
+    assert promtool, "make test installs the Debian package prometheus (promtool)"
+    config = ROOT / "deploy" / "prometheus" / "prometheus.yml"
+    result = subprocess.run([promtool, "check", "config", str(config)], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "mutt-alerts.yml" in result.stdout and "rules found" in result.stdout
+    provisioning = ROOT / "deploy" / "grafana" / "provisioning"
+    datasource = yaml.safe_load((provisioning / "datasources" / "prometheus.yml").read_text())
+    assert datasource["datasources"][0]["url"] == "http://prometheus:9090"
+    dashboards = yaml.safe_load((provisioning / "dashboards" / "mutt.yml").read_text())
+    assert dashboards["providers"][0]["options"]["path"] == "/var/lib/grafana/dashboards"
+    assert DASHBOARD.parent.name == "dashboards"  # what docker-compose mounts there
 
 
 def test_every_rule_uses_only_metrics_mutt_exports():

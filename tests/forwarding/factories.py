@@ -66,3 +66,28 @@ def audited_outbox_row(**overrides) -> tuple[EventAuditLog, AlertOutbox]:
         next_attempt_at=now,
     )
     return audit, row
+
+
+def outbox_seed(count: int, handling: str = "Ticket_only", waited: float = 0.0) -> None:
+    """``count`` due outbox rows of one handling in ONE ``INSERT … SELECT`` (storm-sized backlogs).
+
+    ``waited`` seconds back-dates ``created_at`` (for the staleness policy); rows
+    are due oldest first in insertion order.
+    """
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            INSERT INTO alert_outbox (correlation_id, payload, attempts, next_attempt_at, last_error, created_at)
+            SELECT s.cid, jsonb_build_object(
+                       'correlation_id', s.cid::text, 'hostname', 'switch-' || (s.g %% 500),
+                       'message', 'Port ' || s.g || ' flapping', 'syslog_severity', 4, 'trap_oid', NULL,
+                       'source', 'syslog', 'timestamp', '2026-01-01T00:00:00+00:00', 'rule_id', 9,
+                       'handling', %(handling)s::text, 'team', 'NETO', 'is_dev', false),
+                   0, now() - make_interval(secs => %(waited)s) + s.g * interval '1 microsecond', '',
+                   now() - make_interval(secs => %(waited)s)
+              FROM (SELECT gen_random_uuid() AS cid, g FROM generate_series(1, %(count)s) AS g) s
+            """,
+            {"count": count, "handling": handling, "waited": waited},
+        )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from forwarding.rate_limiter import send_record, slot_interval, slot_reserve
+from mutt_project import redis_keys
 
 
 @pytest.fixture
@@ -15,20 +16,36 @@ def limit(settings):
     return settings
 
 
-def test_slots_are_spaced_by_the_period_over_the_limit(redis_client, limit):
-    waits = [slot_reserve(max_wait=5).wait for _ in range(10)]
+def _next_free_slot(client) -> int:
+    """The limiter's own record: the next free slot, µs on the Redis clock."""
+    return int(client.get(redis_keys.RATE_LIMIT))
 
-    assert waits[0] == pytest.approx(0, abs=0.01)
-    assert waits[-1] == pytest.approx(0.9, abs=0.02)  # ten requests span one period, never less
-    assert all(b > a for a, b in zip(waits, waits[1:], strict=False))
+
+def test_slots_are_spaced_by_the_period_over_the_limit(redis_client, limit):
+    """Ten requests span one period, never less: each reservation takes the slot one interval later.
+
+    Read from the slots themselves (Redis clock), not from how long the calls took.
+    """
+    slots = []
+    for _ in range(10):
+        assert slot_reserve(max_wait=5).reserved
+        slots.append(_next_free_slot(redis_client))
+
+    assert [b - a for a, b in zip(slots, slots[1:], strict=False)] == [100_000] * 9
+    assert slots[-1] - slots[0] == 900_000
 
 
 def test_a_slot_beyond_the_callers_patience_is_not_taken(redis_client, limit):
     for _ in range(5):
         slot_reserve(max_wait=5)
+    free = _next_free_slot(redis_client)  # five slots taken: the next is about 0.5 s away
+
     refused = slot_reserve(max_wait=0.1)
-    assert not refused.reserved and refused.wait == pytest.approx(0.5, abs=0.02)
-    assert slot_reserve(max_wait=5).wait == pytest.approx(0.5, abs=0.02)  # the refused slot is still free
+
+    assert not refused.reserved and 0.1 < refused.wait <= 0.5
+    assert _next_free_slot(redis_client) == free  # the refused slot is still free
+    assert slot_reserve(max_wait=5).reserved
+    assert _next_free_slot(redis_client) == free + 100_000  # and the next caller takes exactly it
 
 
 def test_the_guard_widens_the_spacing(settings):

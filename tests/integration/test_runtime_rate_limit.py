@@ -56,7 +56,8 @@ def test_rate_limit_lowered_at_runtime_is_obeyed_by_running_forwarders(workers, 
     )
     print(
         f"\nbefore: max {max_in_any_window(before)} per 1 s window; after +5 s: max {max_in_any_window(after)} "
-        f"over {len(after)} requests; limit obeyed {took:.1f} s after the change"
+        f"over {len(after)} requests; limit obeyed "
+        + (f"{took:.1f} s after the change" if took is not None else "not within 6 s of the change")
     )
     assert max_in_any_window(before) > 5  # it really was running at the higher rate
     assert len(after) >= 25  # still sending: about 5/s for 7 s

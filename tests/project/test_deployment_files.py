@@ -43,3 +43,21 @@ def test_compose_refuses_to_start_without_secrets():
     result = _compose_config({"PATH": COMPOSE_ENV["PATH"]})
     assert result.returncode != 0
     assert "set DJANGO_SECRET_KEY" in result.stderr or "set POSTGRES_PASSWORD" in result.stderr
+
+
+def test_monitoring_profile_adds_prometheus_and_grafana_only_on_request():
+    result = _compose_config(COMPOSE_ENV)
+    assert result.returncode == 0, result.stderr
+    services = yaml.safe_load(result.stdout)["services"]
+    assert services["prometheus"]["profiles"] == ["monitoring"]
+    assert services["grafana"]["profiles"] == ["monitoring"]
+    procfile = {line.split(":", 1)[0] for line in (ROOT / "Procfile").read_text().splitlines() if ":" in line}
+    for name in procfile | {"postgres", "redis"}:
+        assert not services[name].get("profiles"), f"{name} must run without a profile"
+    # docker-compose 1.x prints short "source:target:mode" strings, 2.x mappings.
+    volumes = [
+        v if isinstance(v, dict) else dict(zip(("source", "target"), v.split(":"), strict=False))
+        for v in services["prometheus"]["volumes"]
+    ]
+    mounts = {v["target"]: v["source"] for v in volumes}
+    assert mounts["/etc/prometheus"].endswith("deploy/prometheus")

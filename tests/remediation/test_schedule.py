@@ -1,5 +1,7 @@
 """The Beat schedule: crontab entries with ``expires`` on the maintenance queue, every task registered."""
 
+from datetime import timedelta
+
 from celery.schedules import crontab
 from django.conf import settings
 
@@ -16,9 +18,16 @@ def test_every_remediation_job_is_scheduled_as_expiring_crontab_on_maintenance()
         TaskName.ENFORCE_RETENTION,
         TaskName.PRUNE_BATCHES,
         TaskName.RULE_HEALTH,  # rule lab (issue 10): rule health from the audit trail
+        TaskName.EXPORT_OUTBOX_STATS,
+        TaskName.EMAIL_DIGESTS,  # issue 14: every EMAIL_DIGEST_SECONDS (seconds, not a crontab)
+        TaskName.PRUNE_SIGNATURES,  # issue 14
     }
-    for entry in schedule.values():
-        assert isinstance(entry["schedule"], crontab)
+    for name, entry in schedule.items():
+        if name == "email-digests":  # an interval in seconds, expiring before the next run
+            assert entry["schedule"] == 60.0 and 0 < entry["options"]["expires"] < entry["schedule"]
+        else:
+            # The outbox gauges are refreshed every 15 s, finer than a crontab can say.
+            assert isinstance(entry["schedule"], timedelta if name == "export-outbox-stats" else crontab)
         assert entry["options"]["queue"] == "maintenance" and entry["options"]["expires"] > 0
         app.loader.import_default_modules()
         assert entry["task"] in app.tasks

@@ -4,7 +4,7 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-    dependencies = [("alerts", "0008_runtime_settings")]
+    dependencies = [("alerts", "0012_lifecycle")]
 
     operations = [
         migrations.AddField(

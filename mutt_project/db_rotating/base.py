@@ -1,0 +1,23 @@
+"""Django's PostgreSQL backend, authenticating with DB_PASS_CURRENT then DB_PASS_NEXT (docs/deployment.md).
+
+Settings select it when DB_PASS_CURRENT is set (in Vault or the environment);
+every new connection then goes through the rotation in mutt_project.secrets.
+"""
+
+from __future__ import annotations
+
+from django.db.backends.postgresql import base
+
+from mutt_project.secrets import PasswordPair, authenticate_with_rotation
+
+
+def _is_auth_error(exc: Exception) -> bool:
+    return "password authentication failed" in str(exc)
+
+
+class DatabaseWrapper(base.DatabaseWrapper):
+    def get_new_connection(self, conn_params):
+        parent = super().get_new_connection
+        return authenticate_with_rotation(
+            PasswordPair("DB"), lambda password: parent({**conn_params, "password": password}), _is_auth_error
+        )
