@@ -46,6 +46,7 @@ from forwarding.metrics import FORWARD_OUTBOX_DEPTH, MOOG_BATCH_EVENTS, MOOG_FOR
 from forwarding.outbox_lease import LeasedAlert, chunk_size, outbox_claim, outbox_higher_due, outbox_release
 from forwarding.outbox_stats import delivered_count
 from forwarding.payload import Alert, moog_batch_body, moog_payload
+from forwarding.poison import poison_suspect
 from forwarding.rate_limiter import events_wait, slot_wait
 
 log = logging.getLogger(__name__)
@@ -75,31 +76,6 @@ def retry_delay(attempts: int, retry_after: float | None = None) -> float:
     if retry_after is not None:
         delay = max(delay, min(retry_after, settings.MOOG_RETRY_MAX_DELAY))
     return delay
-
-
-def poison_suspect(row: LeasedAlert, pending: deque, outcomes: Outcomes, result: ForwardResult) -> bool:
-    """issue 13: a row whose earlier leases ended without an outcome (its worker died) is sent alone.
-
-    The rest of the chunk is released and the outcomes so far are written first,
-    so only this row's delivery count grows if it kills the worker again; past
-    ``FORWARD_MAX_DELIVERIES`` it becomes a dead letter instead of being sent.
-    Returns True when the row was dead-lettered (not to be sent).
-    """
-    if row.deliveries <= 1:
-        return False
-    others = [r for r in pending if r is not row]
-    outbox_release(others)
-    for r in others:
-        pending.remove(r)
-    outcomes.flush(result)
-    if row.deliveries > settings.FORWARD_MAX_DELIVERIES:
-        reason = f"outbox row not finished after {row.deliveries - 1} deliveries (its worker died each time)"
-        log.error("forward dead letter: %s", reason, extra={"correlation_id": str(row.correlation_id)})
-        pending.remove(row)
-        outcomes.dead.append((row, reason, None))
-        outcomes.flush(result)
-        return True
-    return False
 
 
 def audit_status_update(keys: list[tuple], status: str) -> None:
