@@ -68,11 +68,10 @@ def _ledger_inputs(stack: Stack) -> tuple[dict[str, int], dict[str, str], dict[s
                 dead[c] = reason or "?"
     conn.close()
     deliveries: dict[str, int] = {}
-    with stack.sink_state.lock:
-        for r in stack.sink_state.records:
-            body = r.get("body")
-            if 200 <= r["status"] < 300 and isinstance(body, dict) and body.get("external_id"):
-                deliveries[body["external_id"]] = deliveries.get(body["external_id"], 0) + 1
+    for r in stack.sink_records():
+        body = r.get("body")
+        if 200 <= r["status"] < 300 and isinstance(body, dict) and body.get("external_id"):
+            deliveries[body["external_id"]] = deliveries.get(body["external_id"], 0) + 1
     return audit, dead, deliveries
 
 

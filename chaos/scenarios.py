@@ -119,8 +119,7 @@ def moog_outage(stack: Stack, load: Load, fault: Fault) -> None:
     with state.lock:
         state.mode = {}
     time.sleep(6)  # stalled requests still being answered
-    with state.lock:
-        stalled = sum(1 for r in state.records if r["at"] >= stall_start)
+    stalled = sum(1 for r in stack.sink_records() if r["at"] >= stall_start)
     fault.extra_bound = UNFLUSHED_PER_FAULT + stalled  # each stalled send timed out at MUTT's side: in flight
 
 

@@ -7,6 +7,7 @@ supervisor of `make run` lands, this stands in for it; the results table says so
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import shutil
@@ -244,6 +245,12 @@ class Stack:
                         (self.data / "beat.pid").unlink(missing_ok=True)
                     proc.restarts += 1
                     self.spawn(proc)
+
+    def sink_records(self) -> list[dict]:
+        """Every delivery the stand-in recorded (one per event; it stores dicts or (status, JSON text))."""
+        with self.sink_state.lock:
+            raw = list(self.sink_state.records)
+        return [r if isinstance(r, dict) else json.loads(r[1]) for r in raw]
 
     def pool_children(self, name: str) -> list[int]:
         proc = self.procs[name].popen
