@@ -16,7 +16,6 @@ import argparse
 import io
 import os
 import random
-import subprocess
 import sys
 import time
 import uuid
@@ -27,6 +26,9 @@ from urllib.parse import urlparse, urlunparse
 import psycopg2
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from bench.database import bench_database  # noqa: E402
+
 HOSTS = 5000
 HANDLINGS = ["Page_and_ticket", "Page_only", "Ticket_only", "Email_only", "Log_only", "Suppress"]
 TEAMS = ["NETO", "SRE", "DBA", "WINOPS", "UNIX"]
@@ -49,17 +51,8 @@ def connect(url: str):
 
 
 def ensure_database(database: str) -> str:
-    admin = connect(os.environ["DATABASE_URL"])
-    admin.autocommit = True
-    with admin.cursor() as cur:
-        cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", [database])
-        if cur.fetchone() is None:
-            cur.execute(f'CREATE DATABASE "{database}"')
-    admin.close()
-    url = bench_url(database)
-    env = os.environ | {"DATABASE_URL": url, "LOG_LEVEL": "WARNING"}
-    subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
-    return url
+    """The bench's own database (created and migrated once); its URL."""
+    return bench_database(database)
 
 
 def host_name(i: int) -> str:

@@ -24,16 +24,16 @@ import argparse
 import io
 import os
 import statistics
-import subprocess
 import sys
 import time
 import uuid
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from urllib.parse import urlparse, urlunparse
+from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from bench.database import bench_database  # noqa: E402
 
 _COLUMNS = (
     "received_at, event_timestamp, processed_at, hostname, message, source, syslog_severity, trap_oid, "
@@ -41,30 +41,6 @@ _COLUMNS = (
 )
 _CHUNK = 500_000
 NULL = "\\N"  # COPY text format
-
-
-def bench_database_url() -> str:
-    url = urlparse(os.environ["DATABASE_URL"])
-    return urlunparse(url._replace(path=url.path.rstrip("/") + "_bench_dashboard"))
-
-
-def ensure_database(url: str) -> None:
-    import psycopg2
-
-    name = urlparse(url).path.lstrip("/")
-    admin = psycopg2.connect(os.environ["DATABASE_URL"])
-    admin.autocommit = True
-    with admin.cursor() as cursor:
-        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
-        if not cursor.fetchone():
-            cursor.execute(f'CREATE DATABASE "{name}"')
-    admin.close()
-    subprocess.run(
-        [sys.executable, "manage.py", "migrate", "-v", "0"],
-        cwd=ROOT,
-        check=True,
-        env=os.environ | {"DATABASE_URL": url},
-    )
 
 
 def _rows(start: datetime, span: float, first: int, count: int, total: int) -> io.StringIO:
@@ -159,8 +135,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=30)
     args = parser.parse_args()
 
-    db_url = bench_database_url()
-    ensure_database(db_url)
+    db_url = bench_database(urlparse(os.environ["DATABASE_URL"]).path.strip("/") + "_bench_dashboard")
     os.environ["DATABASE_URL"] = db_url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mutt_project.settings")
     import django

@@ -32,36 +32,13 @@ import sys
 import threading
 import time
 from pathlib import Path
-from urllib.parse import urlparse, urlunparse
+from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from bench.database import bench_database  # noqa: E402
 
 BATCH_SIZES = (1, 10, 100)
-
-
-def bench_database_url() -> str:
-    url = urlparse(os.environ["DATABASE_URL"])
-    return urlunparse(url._replace(path=url.path.rstrip("/") + "_bench_forward"))
-
-
-def ensure_database(url: str) -> None:
-    import psycopg2
-
-    name = urlparse(url).path.lstrip("/")
-    admin = psycopg2.connect(os.environ["DATABASE_URL"])
-    admin.autocommit = True
-    with admin.cursor() as cursor:
-        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
-        if not cursor.fetchone():
-            cursor.execute(f'CREATE DATABASE "{name}"')
-    admin.close()
-    subprocess.run(
-        [sys.executable, "manage.py", "migrate", "-v", "0"],
-        cwd=ROOT,
-        check=True,
-        env=os.environ | {"DATABASE_URL": url},
-    )
 
 
 def cpu_seconds(proc) -> float:
@@ -152,8 +129,7 @@ def main() -> None:
     parser.add_argument("--skip-drains", action="store_true", help="only the claim timing")
     args = parser.parse_args()
 
-    db_url = bench_database_url()
-    ensure_database(db_url)
+    db_url = bench_database(urlparse(os.environ["DATABASE_URL"]).path.strip("/") + "_bench_forward")
     os.environ["DATABASE_URL"] = db_url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mutt_project.settings")
     os.environ["MOOG_RATE_LIMIT"] = str(args.rate)
