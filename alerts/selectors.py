@@ -27,34 +27,20 @@ from alerts.models import (
 from alerts.rule_engine import RuleSpec
 from alerts.traps import TrapMapping
 
+# Every field of the engine's RuleSpec is an AlertRule attribute of the same name.
+_RULE_SPEC_FIELDS = tuple(f.name for f in dataclass_fields(RuleSpec))
+
+
+def rule_spec(rule: AlertRule, *, rule_id: int | None = None) -> RuleSpec:
+    """The engine's view of one rule, saved or draft: the one mapping classification and the rule lab share."""
+    values = {name: getattr(rule, name) for name in _RULE_SPEC_FIELDS}
+    if rule_id is not None:
+        values["id"] = rule_id
+    return RuleSpec(**values)
+
 
 def rules_active_specs() -> list[RuleSpec]:
-    return [
-        RuleSpec(
-            id=r["id"],
-            match_type=r["match_type"],
-            priority=r["priority"],
-            prod_handling=r["prod_handling"],
-            dev_handling=r["dev_handling"],
-            team_assignment=r["team_assignment"],
-            match_string=r["match_string"],
-            trap_oid=r["trap_oid"],
-            syslog_severity=r["syslog_severity"],
-            clears_rule_id=r["clears_rule_id"],
-        )
-        for r in AlertRule.objects.filter(is_active=True).values(
-            "id",
-            "match_type",
-            "priority",
-            "prod_handling",
-            "dev_handling",
-            "team_assignment",
-            "match_string",
-            "trap_oid",
-            "syslog_severity",
-            "clears_rule_id",
-        )
-    ]
+    return [RuleSpec(**row) for row in AlertRule.objects.filter(is_active=True).values(*_RULE_SPEC_FIELDS)]
 
 
 def trap_mappings_active() -> list[TrapMapping]:

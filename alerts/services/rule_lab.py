@@ -23,6 +23,7 @@ from alerts.models import AlertRule
 from alerts.rule_cache import ruleset_current
 from alerts.rule_engine import RuleSet, RuleSpec
 from alerts.rule_explain import explain
+from alerts.selectors import rule_spec
 
 # The Moogsoft mapping belongs to forwarding, and alerts imports no other app:
 # like the forwarder wake-up (by task name), it is resolved by name, so explain
@@ -69,20 +70,6 @@ class DraftRuleSet:
     # them matches gets the same decision before and after (None with "replace": compare everything).
     touched_specs: tuple[RuleSpec, ...] | None = None
     base: RuleSet | None = None  # the live set the draft was applied to (the backtest's "current")
-
-
-def _spec(rule: AlertRule, rule_id: int) -> RuleSpec:
-    return RuleSpec(
-        id=rule_id,
-        match_type=rule.match_type,
-        priority=rule.priority,
-        prod_handling=rule.prod_handling,
-        dev_handling=rule.dev_handling,
-        team_assignment=rule.team_assignment,
-        match_string=rule.match_string,
-        trap_oid=rule.trap_oid,
-        syslog_severity=rule.syslog_severity,
-    )
 
 
 def rule_drafts_validate(drafts) -> list[tuple[AlertRule, int]]:
@@ -143,7 +130,7 @@ def ruleset_with_drafts(drafts=None, replace: bool = False, base: RuleSet | None
     draft_ids, removed, draft_specs = set(), set(), []
     for instance, rule_id in validated:
         if instance.is_active:
-            spec = _spec(instance, rule_id)
+            spec = rule_spec(instance, rule_id=rule_id)
             live[rule_id] = spec
             draft_ids.add(rule_id)
             draft_specs.append(spec)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -120,3 +121,18 @@ def test_events_no_touched_rule_matches_keep_their_decision(live, added, removed
     for event in event_list:
         if not touched.matches_any(event["message"], event.get("trap_oid"), event.get("syslog_severity")):
             assert before.decide(event) == after.decide(event)
+
+
+@pytest.mark.django_db
+def test_the_rule_lab_sees_a_rule_exactly_as_classification_does():
+    """One mapping from a rule to the engine's spec: a clear rule's link survives into a draft's set."""
+    from alerts.models import AlertRule
+    from alerts.selectors import rule_spec, rules_active_specs
+
+    down = AlertRule.objects.create(match_type="contains", match_string="changed state to down", priority=500, prod_handling="Page_only", dev_handling="Log_only", team_assignment="NETO")  # fmt: skip
+    up = AlertRule.objects.create(match_type="contains", match_string="changed state to up", priority=500, prod_handling="Page_only", dev_handling="Log_only", team_assignment="NETO", clears_rule=down)  # fmt: skip
+
+    live = {s.id: s for s in rules_active_specs()}
+    assert rule_spec(up) == live[up.id]
+    assert rule_spec(up).clears_rule_id == down.id
+    assert rule_spec(up, rule_id=99).id == 99
