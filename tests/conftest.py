@@ -26,8 +26,12 @@ ROOT = Path(__file__).resolve().parent.parent
 SERVICES_ENV = os.environ.get("MUTT_TEST_SERVICES_ENV", str(ROOT / ".run" / "test" / "services.env"))
 
 
-def wait_for(predicate, timeout: float = 10.0, interval: float = 0.05, message: str = "condition"):
-    """Poll until ``predicate()`` is truthy; return its value or fail the test."""
+def wait_for(predicate, timeout: float = 60.0, interval: float = 0.05, message: str = "condition"):
+    """Poll until ``predicate()`` is truthy; return its value or fail the test.
+
+    ``timeout`` is a safety net, never a measurement: generous, because the suite runs several
+    workers on two cores. A test that promises a bound measures it on the system's own clock.
+    """
     deadline = time.monotonic() + timeout
     while True:
         value = predicate()
@@ -143,7 +147,7 @@ def moog_sink_server():
         except requests.ConnectionError:
             return proc.poll() is not None  # exited: stop waiting, fail below
 
-    wait_for(up, timeout=15, message="moog stand-in up")
+    wait_for(up, timeout=60, message="moog stand-in up")
     if proc.poll() is not None:
         pytest.fail("the Moogsoft stand-in exited at start")
     yield sink
@@ -240,7 +244,7 @@ class Workers:
             self.wait_ready(proc)
         return proc
 
-    def wait_ready(self, proc, timeout: float = 30.0) -> None:
+    def wait_ready(self, proc, timeout: float = 90.0) -> None:
         path = Path(proc.logfile.name)
         wait_for(lambda: "ready." in path.read_text() or proc.poll() is not None, timeout, message="worker ready")
         if proc.poll() is not None:

@@ -65,7 +65,7 @@ def ingest_server(redis_client, tmp_path):
         except requests.ConnectionError:
             return proc.poll() is not None
 
-    wait_for(up, timeout=30, message="ingest server")
+    wait_for(up, timeout=60, message="ingest server")
     assert proc.poll() is None, (tmp_path / "ingest.log").read_text()
     yield url
     proc.terminate()

@@ -62,7 +62,7 @@ def _serve(which: str, certs: Path, tmp_path: Path):
         except requests.ConnectionError:
             return proc.poll() is not None
 
-    wait_for(up, timeout=40, interval=0.2, message=f"{which} over HTTPS")
+    wait_for(up, timeout=60, interval=0.2, message=f"{which} over HTTPS")
     assert proc.poll() is None, (tmp_path / f"{which}.log").read_text()
     return proc, url, log
 

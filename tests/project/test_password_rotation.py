@@ -57,7 +57,7 @@ def redis_server(tmp_path):
         except redis.exceptions.ConnectionError:
             return False
 
-    wait_for(up, timeout=10, message="redis-server")
+    wait_for(up, timeout=60, message="redis-server")
     yield port
     proc.terminate()
     proc.wait(timeout=10)
