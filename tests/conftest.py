@@ -124,10 +124,10 @@ class Sink:
         ).json()
 
     def control(self, **mode) -> None:
-        requests.post(self.url + "control", json=mode, timeout=5).raise_for_status()
+        requests.post(self.url + "control", json=mode, timeout=30).raise_for_status()
 
     def clear(self) -> None:
-        requests.delete(self.url + "received", timeout=5).raise_for_status()
+        requests.delete(self.url + "received", timeout=30).raise_for_status()
         self.control()
 
 
@@ -143,8 +143,8 @@ def moog_sink_server():
 
     def up() -> bool:
         try:
-            return requests.get(sink.url + "health", timeout=1).ok
-        except requests.ConnectionError:
+            return requests.get(sink.url + "health", timeout=30).ok
+        except requests.RequestException:  # not listening yet, or slow to answer on a busy machine
             return proc.poll() is not None  # exited: stop waiting, fail below
 
     wait_for(up, timeout=60, message="moog stand-in up")
@@ -289,3 +289,29 @@ def _runtime_settings_fresh():
     runtime_reset()
     yield
     runtime_reset()
+
+
+# ---------------------------------------------------------------------------
+# Order: the long tests first
+# ---------------------------------------------------------------------------
+
+# Directories and files whose tests run whole stacks or real workers, longest first. pytest-xdist
+# hands tests out in collection order, so starting these first lets the short ones fill the gaps
+# instead of one worker finishing a long test alone at the end.
+_LONG_FIRST = (
+    "tests/chaos/test_chaos_ci.py",
+    "tests/runtime/",
+    "tests/integration/test_forward_storm.py",
+    "tests/api/test_schemathesis.py",
+    "tests/integration/",
+    "tests/lifecycle/",
+    "tests/console/",
+    "tests/project/",
+)
+
+
+def pytest_collection_modifyitems(items):
+    def rank(item) -> int:
+        return next((i for i, prefix in enumerate(_LONG_FIRST) if item.nodeid.startswith(prefix)), len(_LONG_FIRST))
+
+    items.sort(key=rank)  # stable: within a rank, the usual order

@@ -61,8 +61,8 @@ def ingest_server(redis_client, tmp_path):
 
     def up():
         try:
-            return requests.get(url + "/health", timeout=1).status_code == 200
-        except requests.ConnectionError:
+            return requests.get(url + "/health", timeout=30).status_code == 200
+        except requests.RequestException:  # not listening yet, or slow to answer on a busy machine
             return proc.poll() is not None
 
     wait_for(up, timeout=60, message="ingest server")

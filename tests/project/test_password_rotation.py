@@ -53,8 +53,8 @@ def redis_server(tmp_path):
 
     def up():
         try:
-            return redis.Redis(port=port, password="redis-a", socket_timeout=1).ping()
-        except redis.exceptions.ConnectionError:
+            return redis.Redis(port=port, password="redis-a", socket_timeout=10).ping()
+        except redis.exceptions.RedisError:
             return False
 
     wait_for(up, timeout=60, message="redis-server")
