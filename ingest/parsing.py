@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 import uuid
 import zlib
 from dataclasses import dataclass
@@ -196,10 +197,17 @@ def _first(obj: dict, *names):
     return None
 
 
-def _uuid4() -> str:
-    """A random (version 4) UUID as text; ``str(uuid.uuid4())`` costs several times more per event."""
-    raw = bytearray(os.urandom(16))
-    raw[6] = (raw[6] & 0x0F) | 0x40
+def _uuid7() -> str:
+    """A time-ordered (version 7, RFC 9562) UUID as text: 48 bits of Unix milliseconds, 74 random bits.
+
+    Ids made later sort later, so the audit log's unique (correlation_id,
+    received_at) index is appended to at its right edge instead of being
+    written all over: pages split full (~10 bytes a row less than random ids)
+    and the pages a claim writes stay in cache. Built by hand: ``str(uuid.uuid4())``
+    already cost several times more per event.
+    """
+    raw = bytearray((time.time_ns() // 1_000_000).to_bytes(6, "big") + os.urandom(10))
+    raw[6] = (raw[6] & 0x0F) | 0x70
     raw[8] = (raw[8] & 0x3F) | 0x80
     h = raw.hex()
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
@@ -247,7 +255,7 @@ def normalise_event(obj, limits: Limits, received_at: str) -> dict:
         raise EventError("source must be 'syslog' or 'snmp'")
     cid = obj.get("correlation_id")
     if cid is None or cid == "":
-        correlation_id = _uuid4()
+        correlation_id = _uuid7()
     else:
         try:
             correlation_id = str(uuid.UUID(str(cid)))
