@@ -50,3 +50,15 @@ def _mutt_task_retry_log(request=None, reason=None, **_kwargs) -> None:
     logging.getLogger("mutt.tasks").warning(
         "task %s retries: %s: %s", getattr(request, "task", "?"), type(reason).__name__, str(reason).strip()[:500]
     )
+
+
+# ---- Redis through Sentinel: a worker or Beat with Sentinel settings that cannot work stops at once ----
+from celery.signals import beat_init  # noqa: E402
+
+
+@worker_init.connect
+@beat_init.connect
+def _mutt_sentinel_check(**_kwargs) -> None:
+    from mutt_project.redis_client import startup_check
+
+    startup_check()

@@ -228,7 +228,12 @@ class RedisPasswordProvider(CredentialProvider):
     def _check(self, password: str) -> str:
         import redis
 
-        client = redis.Redis(username=self._username, password=password, socket_timeout=2, **self._target)
+        from mutt_project.redis_client import sentinel_enabled, sentinel_master_address
+
+        target = dict(self._target)
+        if sentinel_enabled():  # REDIS_URL's host may be a demoted master: check against the current one
+            target["host"], target["port"] = sentinel_master_address()
+        client = redis.Redis(username=self._username, password=password, socket_timeout=2, **target)
         try:
             client.ping()
         finally:
