@@ -12,6 +12,16 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 
+@app.on_after_configure.connect
+def _broker_url_from_settings(sender=None, **_kwargs) -> None:
+    """Celery prefers a CELERY_BROKER_URL environment variable to its settings; with Sentinel the
+    settings hold that URL's ``sentinel://`` form, which must win (the settings have read the variable)."""
+    from django.conf import settings
+
+    if settings.REDIS_SENTINEL_HOSTS:
+        os.environ.pop("CELERY_BROKER_URL", None)
+
+
 # ---- issue 11: worker logs in MUTT's format (JSON when LOG_FORMAT=json, ids, no secrets) ----
 @after_setup_logger.connect
 @after_setup_task_logger.connect
