@@ -137,7 +137,15 @@ elif REDIS_SENTINEL_MASTER:
     raise ImproperlyConfigured("REDIS_SENTINEL_HOSTS: required when REDIS_SENTINEL_MASTER is set")
 CELERY_WORKER_SEND_TASK_EVENTS = True  # Flower shows tasks
 CELERY_TASK_SEND_SENT_EVENT = False
-CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Beat runs on every node; the one holding a PostgreSQL advisory lock schedules
+# (remediation.beat_leader, docs/ha.md "Redis and Beat"); standbys ask again
+# every BEAT_LEADER_POLL_SECONDS. Each send writes the entry's last run at once,
+# so a new leader continues from where the old one stopped.
+CELERY_BEAT_SCHEDULER = "remediation.beat_scheduler:LeaderScheduler"
+CELERY_BEAT_SYNC_EVERY = 1
+BEAT_LEADER_POLL_SECONDS = env_float("BEAT_LEADER_POLL_SECONDS", 5.0, minimum=0.5)
+# A leader whose machine vanished loses the lock after about this long (TCP keepalives).
+BEAT_LEADER_KEEPALIVE_SECONDS = env_int("BEAT_LEADER_KEEPALIVE_SECONDS", 15, minimum=6)
 CELERY_TIMEZONE = "UTC"
 
 # =============================================================================
