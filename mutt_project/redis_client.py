@@ -18,6 +18,8 @@ from urllib.parse import quote, unquote, urlparse
 import redis
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 from redis.sentinel import Sentinel
 
 _client: redis.Redis | None = None
@@ -63,9 +65,16 @@ def get_sentinel() -> Sentinel:
     global _sentinel
     if _sentinel is None:
         timeout = settings.REDIS_SOCKET_TIMEOUT
+        # No retries on a Sentinel: one that does not answer is skipped for the next, at once.
+        no_retry = Retry(NoBackoff(), 0)
         _sentinel = Sentinel(
             [_host_port(entry) for entry in settings.REDIS_SENTINEL_HOSTS],
-            sentinel_kwargs={"socket_timeout": timeout, "socket_connect_timeout": timeout, **_sentinel_auth()},
+            sentinel_kwargs={
+                "socket_timeout": timeout,
+                "socket_connect_timeout": timeout,
+                "retry": no_retry,
+                **_sentinel_auth(),
+            },
         )
     return _sentinel
 
@@ -152,10 +161,11 @@ def celery_broker_settings(broker_url: str, sentinel_hosts: list[str], master: s
         host, port = _host_port(entry)
         host = f"[{host}]" if ":" in host else host
         urls.append(f"sentinel://{auth}{host}:{port}/{db}")
-    options: dict = {"master_name": master}
+    # As for get_sentinel(): a Sentinel that does not answer is skipped at once, not retried.
+    sentinel_kwargs: dict = {"socket_timeout": 5, "socket_connect_timeout": 5, "retry": Retry(NoBackoff(), 0)}
     if sentinel_password:
-        options["sentinel_kwargs"] = {"password": sentinel_password}
-    return ";".join(urls), options
+        sentinel_kwargs["password"] = sentinel_password
+    return ";".join(urls), {"master_name": master, "sentinel_kwargs": sentinel_kwargs}
 
 
 # ---- end Redis through Sentinel ----
