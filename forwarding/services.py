@@ -354,11 +354,15 @@ def outbox_forward(time_slice: float | None = None) -> ForwardResult:
                     body = moog_batch_body([r.moog for r in unit_rows])  # before the slot: sent right after it
                 # Rate slot first, then the breaker: a probe lock is never held
                 # while its owner waits for a slot.
-                if not events_wait(unit, deadline - time.monotonic()) or not slot_wait(deadline - time.monotonic()):
+                permit = (
+                    slot_wait(deadline - time.monotonic()) if events_wait(unit, deadline - time.monotonic()) else None
+                )
+                if permit is None:
                     slice_used = True  # the next slot comes after the slice: hand over
                     break
                 verdict = breaker.acquire()
                 if not verdict.may_send:
+                    permit.finish(sent=False)
                     # Open: nothing is sent and no attempt counted; sleep it out
                     # (the finally gives the rows back first).
                     outbox_release(list(pending) + [r for part in splits for r in part])
@@ -366,15 +370,18 @@ def outbox_forward(time_slice: float | None = None) -> ForwardResult:
                     splits.clear()
                     time.sleep(max(0.0, min(verdict.wait, deadline - time.monotonic())))
                     break
-                if batch_size == 1 and not splits:
-                    _send_one(pending.popleft(), breaker, outcomes)
-                else:
-                    if splits:
-                        splits.popleft()
+                try:
+                    if batch_size == 1 and not splits:
+                        _send_one(pending.popleft(), breaker, outcomes)
                     else:
-                        for _ in range(unit):
-                            pending.popleft()
-                    _send_batch(unit_rows, body, breaker, outcomes, splits)
+                        if splits:
+                            splits.popleft()
+                        else:
+                            for _ in range(unit):
+                                pending.popleft()
+                        _send_batch(unit_rows, body, breaker, outcomes, splits)
+                finally:
+                    permit.finish()  # its answer is back: its place in the window now counts from here
                 if outcomes.due():
                     outcomes.flush(result)
         finally:

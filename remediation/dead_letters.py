@@ -72,7 +72,11 @@ def _replay_forward(letter: DeadLetter, breaker: CircuitBreaker) -> tuple[bool, 
 
     Returns (delivered, error, status); raises _NotNow when nothing was sent.
     """
-    if not slot_wait(settings.MOOG_TIMEOUT) or not breaker.acquire().may_send:
+    permit = slot_wait(settings.MOOG_TIMEOUT)
+    if permit is None:
+        raise _NotNow
+    if not breaker.acquire().may_send:
+        permit.finish(sent=False)
         raise _NotNow
     try:
         alert_send(letter.payload, breaker)
@@ -80,6 +84,8 @@ def _replay_forward(letter: DeadLetter, breaker: CircuitBreaker) -> tuple[bool, 
         return False, f"{exc}: {exc.body_excerpt}", exc.status
     except ForwardTransientError as exc:
         return False, str(exc), exc.status
+    finally:
+        permit.finish()
     if letter.audit_id:
         audit_status_update([(letter.audit_id, letter.audit_received_at)], ForwardStatus.SENT)
     return True, "", None

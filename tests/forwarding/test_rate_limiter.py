@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from forwarding.rate_limiter import send_record, slot_interval, slot_reserve
+from forwarding.rate_limiter import SendPermit, send_record, slot_interval, slot_reserve
 from mutt_project import redis_keys
 
 
@@ -53,10 +53,49 @@ def test_the_guard_widens_the_spacing(settings):
     assert slot_interval() == pytest.approx(0.052)
 
 
-def test_a_late_sender_cannot_make_n_plus_one_in_a_window(redis_client, limit):
+def _window(client) -> dict[str, int]:
+    """The send window as the limiter keeps it: member -> score (µs, Redis clock)."""
+    return {m: int(score) for m, score in client.zrange(redis_keys.RATE_LIMIT_SENT, 0, -1, withscores=True)}
+
+
+def _redis_now_us(client) -> int:
+    seconds, micros = client.time()
+    return seconds * 1_000_000 + micros
+
+
+def test_a_request_holds_its_place_while_in_flight_and_one_period_after_it_finished(redis_client, limit):
     # Ten sends recorded now (as if slots had been reserved earlier and their senders were delayed).
-    assert [send_record() for _ in range(10)] == [0] * 10
+    permits = [send_record() for _ in range(10)]
+    assert all(isinstance(p, SendPermit) for p in permits)
+
+    # All ten in flight: their arrival at Moogsoft may still come at any moment, so an eleventh
+    # may not be sent; it is told to ask again shortly (not to sleep a whole period).
+    in_flight = send_record()
+    assert not isinstance(in_flight, SendPermit) and 0 < in_flight <= 0.05
+
+    for permit in permits:
+        permit.finish()
+    finished_at = max(_window(redis_client).values())
+    assert finished_at <= _redis_now_us(redis_client)  # re-scored with the moment each finished
 
     wait = send_record()
+    assert not isinstance(wait, SendPermit)
+    # The eleventh may go one period after the first of them finished, not before.
+    assert 0.9 < wait <= 1.0
 
-    assert 0.9 < wait <= 1.0  # the eleventh waits until the first leaves the window
+
+def test_a_request_that_was_never_sent_gives_its_place_back(redis_client, limit):
+    permits = [send_record() for _ in range(10)]
+    permits[0].finish(sent=False)
+
+    assert permits[0].member not in _window(redis_client)
+    assert isinstance(send_record(), SendPermit)
+
+
+def test_a_finish_after_the_entry_left_the_window_does_not_bring_it_back(redis_client, limit):
+    permit = send_record()
+    redis_client.delete(redis_keys.RATE_LIMIT_SENT)  # as after the key expired
+
+    permit.finish()
+
+    assert _window(redis_client) == {}
