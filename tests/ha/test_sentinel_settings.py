@@ -101,10 +101,10 @@ def test_factory_limiter_and_breaker_follow_a_failover_and_reload_their_scripts(
     with _settings(group):
         reset_redis()
         client = get_redis()
-        client.set("mutt:test:before", "1")
+        client.set("ha-test:before", "1")
         assert rate_limiter.slot_reserve(1.0).reserved
         assert CircuitBreaker().acquire().may_send
-        wait_for(lambda: group.node("replica").get("mutt:test:before") == "1", timeout=30, message="replicated")
+        wait_for(lambda: group.node("replica").get("ha-test:before") == "1", timeout=30, message="replicated")
 
         group.kill_master()
         group.wait_failover()
@@ -120,11 +120,11 @@ def test_factory_limiter_and_breaker_follow_a_failover_and_reload_their_scripts(
         new_master = group.node("replica")
         assert new_master.get(redis_keys.RATE_LIMIT) is not None
         assert new_master.info("replication")["role"] == "master"
-        assert new_master.get("mutt:test:before") == "1"
+        assert new_master.get("ha-test:before") == "1"
 
 
 def _answers(client) -> bool:
     try:
-        return client.set("mutt:test:after", "1") is True
+        return client.set("ha-test:after", "1") is True
     except Exception:  # noqa: BLE001 - any Redis or socket error means "not yet"
         return False
