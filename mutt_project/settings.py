@@ -127,6 +127,8 @@ REDIS_SENTINEL_PASSWORD = secret("REDIS_SENTINEL_PASSWORD", "")
 if REDIS_SENTINEL_HOSTS:
     if not REDIS_SENTINEL_MASTER:
         raise ImproperlyConfigured("REDIS_SENTINEL_MASTER: required when REDIS_SENTINEL_HOSTS is set")
+    if REDIS_URL.startswith("rediss://"):
+        raise ImproperlyConfigured("REDIS_URL: TLS (rediss://) through Sentinel is not supported yet")
     from mutt_project.redis_client import celery_broker_settings
 
     CELERY_BROKER_URL, _sentinel_options = celery_broker_settings(

@@ -128,3 +128,18 @@ def _answers(client) -> bool:
         return client.set("ha-test:after", "1") is True
     except Exception:  # noqa: BLE001 - any Redis or socket error means "not yet"
         return False
+
+
+def test_sentinel_hosts_without_a_master_name_stop_the_settings():
+    env = os.environ | {"REDIS_SENTINEL_HOSTS": "127.0.0.1:26379"}
+    env.pop("REDIS_SENTINEL_MASTER", None)
+    done = subprocess.run(
+        [sys.executable, "-c", "import mutt_project.wsgi"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode != 0
+    assert "REDIS_SENTINEL_MASTER: required when REDIS_SENTINEL_HOSTS is set" in done.stderr, done.stderr[-2000:]
