@@ -118,9 +118,36 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "socket_connect_timeout": 5,
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Redis through Sentinel (docs/ha.md, "Redis and Beat"): with both set, every
+# Redis user and the Celery broker ask these Sentinels for the master and
+# follow a failover; the master's password and database stay in REDIS_URL.
+REDIS_SENTINEL_HOSTS = env_list("REDIS_SENTINEL_HOSTS", [])  # host:port,host:port
+REDIS_SENTINEL_MASTER = env_str("REDIS_SENTINEL_MASTER", "")
+REDIS_SENTINEL_PASSWORD = secret("REDIS_SENTINEL_PASSWORD", "")
+if REDIS_SENTINEL_HOSTS:
+    if not REDIS_SENTINEL_MASTER:
+        raise ImproperlyConfigured("REDIS_SENTINEL_MASTER: required when REDIS_SENTINEL_HOSTS is set")
+    if REDIS_URL.startswith("rediss://"):
+        raise ImproperlyConfigured("REDIS_URL: TLS (rediss://) through Sentinel is not supported yet")
+    from mutt_project.redis_client import celery_broker_settings
+
+    CELERY_BROKER_URL, _sentinel_options = celery_broker_settings(
+        CELERY_BROKER_URL, REDIS_SENTINEL_HOSTS, REDIS_SENTINEL_MASTER, REDIS_SENTINEL_PASSWORD
+    )
+    CELERY_BROKER_TRANSPORT_OPTIONS.update(_sentinel_options)
+elif REDIS_SENTINEL_MASTER:
+    raise ImproperlyConfigured("REDIS_SENTINEL_HOSTS: required when REDIS_SENTINEL_MASTER is set")
 CELERY_WORKER_SEND_TASK_EVENTS = True  # Flower shows tasks
 CELERY_TASK_SEND_SENT_EVENT = False
-CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Beat runs on every node; the one holding a PostgreSQL advisory lock schedules
+# (remediation.beat_leader, docs/ha.md "Redis and Beat"); standbys ask again
+# every BEAT_LEADER_POLL_SECONDS. Each send writes the entry's last run at once,
+# so a new leader continues from where the old one stopped.
+CELERY_BEAT_SCHEDULER = "remediation.beat_scheduler:LeaderScheduler"
+CELERY_BEAT_SYNC_EVERY = 1
+BEAT_LEADER_POLL_SECONDS = env_float("BEAT_LEADER_POLL_SECONDS", 5.0, minimum=0.5)
+# A leader whose machine vanished loses the lock after about this long (TCP keepalives).
+BEAT_LEADER_KEEPALIVE_SECONDS = env_int("BEAT_LEADER_KEEPALIVE_SECONDS", 15, minimum=6)
 CELERY_TIMEZONE = "UTC"
 
 # =============================================================================

@@ -2,8 +2,8 @@
 
 Read by ``mutt_project.settings`` (CELERY_BEAT_SCHEDULE). ``expires`` drops a
 message nobody ran in time, so a backlog of stale maintenance never piles up.
-A second Beat started by mistake sends duplicates; the tasks' Beat locks make
-those do nothing.
+Only the leader Beat sends them (``remediation.beat_scheduler``); should two
+overlap for a moment, the tasks' Beat locks make the duplicates do nothing.
 """
 
 from datetime import timedelta

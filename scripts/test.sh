@@ -23,6 +23,8 @@ missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
 command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
+# Redis through Sentinel: tests/ha starts a master, a replica and a Sentinel.
+command -v redis-sentinel >/dev/null 2>&1 || missing+=(redis-sentinel)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "test: installing ${missing[*]} with apt-get (browser test, alert rule validation)" >&2
   export DEBIAN_FRONTEND=noninteractive

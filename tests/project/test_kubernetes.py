@@ -90,7 +90,9 @@ def test_a_deployment_per_process_hardened_and_sized(production):
         assert container["readinessProbe"]["httpGet"]["path"] == "/health"
         assert container["livenessProbe"]["httpGet"]["path"] == "/health"
     beat = deployments["mutt-beat"]["spec"]
-    assert beat["replicas"] == 1 and beat["strategy"]["type"] == "Recreate"
+    # Beat on every node: a standby beside the leader, spread over machines (the leader lock picks one).
+    assert beat["replicas"] == 2 and beat["strategy"]["type"] == "RollingUpdate"
+    assert beat["template"]["spec"]["affinity"]["podAntiAffinity"]
     assert deployments["mutt-ingest"]["spec"]["replicas"] == 3  # the production overlay's
     assert deployments["mutt-worker-classify"]["spec"]["replicas"] == 4
 
@@ -99,7 +101,7 @@ def test_autoscaling_disruption_budgets_ingress_and_migrations(production):
     hpas = _by_kind(production, "HorizontalPodAutoscaler")
     assert {h["spec"]["scaleTargetRef"]["name"] for h in hpas.values()} == {"mutt-ingest", "mutt-worker-classify"}
     pdbs = _by_kind(production, "PodDisruptionBudget")
-    assert {"mutt-ingest", "mutt-web", "mutt-worker-classify"} <= set(pdbs)
+    assert {"mutt-ingest", "mutt-web", "mutt-worker-classify", "mutt-beat"} <= set(pdbs)
     ingress = _by_kind(production, "Ingress")["mutt"]
     assert ingress["spec"]["tls"][0]["secretName"]
     backends = {p["backend"]["service"]["name"] for r in ingress["spec"]["rules"] for p in r["http"]["paths"]}
