@@ -222,6 +222,15 @@ DLQ_BACKOFF_MAX_SECONDS = env_int("DLQ_BACKOFF_MAX_SECONDS", 3600, minimum=1)
 EVENT_RETENTION_DAYS = env_int("EVENT_RETENTION_DAYS", 90, minimum=1)
 PARTITION_MONTHS_AHEAD = env_int("PARTITION_MONTHS_AHEAD", 3, minimum=1)
 BATCH_RETENTION_HOURS = env_int("BATCH_RETENTION_HOURS", 24, minimum=1)
+# Archive before delete (remediation.retention, docs/data-lifecycle.md): file:///dir or s3://bucket/prefix.
+# Empty keeps everything past retention (with a warning); "none" deletes without an archive.
+AUDIT_ARCHIVE_URL = env_str("AUDIT_ARCHIVE_URL", "")
+AUDIT_ARCHIVE_S3_ENDPOINT_URL = env_str("AUDIT_ARCHIVE_S3_ENDPOINT_URL", "")  # MinIO, Ceph, any S3-compatible store
+AUDIT_ARCHIVE_S3_REGION = env_str("AUDIT_ARCHIVE_S3_REGION", "")
+# config_audit_log rows older than this are archived then deleted; 0 keeps them forever.
+AUDIT_RETENTION_DAYS = env_int("AUDIT_RETENTION_DAYS", 365, minimum=0)
+# A month brought back by `manage.py archive_restore` stays this long before retention drops it again.
+AUDIT_RESTORE_HOLD_DAYS = env_int("AUDIT_RESTORE_HOLD_DAYS", 7, minimum=0)
 
 # =============================================================================
 # Web, API, static files
