@@ -99,10 +99,19 @@ class EventError(Exception):
     """This one event is refused; the reason is reported by its index."""
 
 
+# Field -> the names an event may give it under (hostname and message are always required).
+FIELD_NAMES = {
+    "hostname": ("hostname", "host"),
+    "message": ("message", "msg"),
+    "severity": ("syslog_severity", "severity"),
+}
+
+
 @dataclass(frozen=True)
 class Limits:
     max_events: int = 5000
     max_message_bytes: int = 64 * 1024
+    required: tuple[str, ...] = ()  # more fields every event must carry (INGEST_REQUIRED_FIELDS)
 
 
 def parse_body(raw: bytes) -> list:
@@ -215,6 +224,10 @@ def normalise_event(obj, limits: Limits, received_at: str) -> dict:
         raise EventError(f"line {obj.line} is not valid JSON")
     if not isinstance(obj, dict):
         raise EventError("event must be a JSON object")
+    for required in limits.required:
+        value = _first(obj, *FIELD_NAMES.get(required, (required,)))
+        if value is None or value == "":
+            raise EventError(f"{required} is required")
     hostname = _first(obj, "hostname", "host")
     if not isinstance(hostname, str) or not hostname.strip():
         raise EventError("hostname is required")

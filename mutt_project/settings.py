@@ -11,6 +11,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 from mutt_project.env import (
+    aliases_set,
     env_bool,
     env_float,
     env_int,
@@ -21,6 +22,16 @@ from mutt_project.queues import TASK_ROUTES, Queue
 from mutt_project.secrets import secret, secret_list
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+
+# The reference documents' names (REDIS_HOST, POSTGRES_*, MOOG_RATE_LIMIT_PER_SEC, ...)
+# give our variables' values when ours are not set; each use is warned about at
+# start-up (alerts.apps). Table: docs/settings.md.
+import os  # noqa: E402
+
+from mutt_project.env_aliases import aliases_derive  # noqa: E402
+
+_aliased, ENV_ALIAS_WARNINGS = aliases_derive(os.environ)
+aliases_set(_aliased)
 
 # =============================================================================
 # Core
@@ -133,6 +144,9 @@ INGEST_MAX_MESSAGE_BYTES = env_int("INGEST_MAX_MESSAGE_BYTES", 64 * 1024, minimu
 MAX_INGEST_QUEUE_SIZE = env_int("MAX_INGEST_QUEUE_SIZE", 1_000_000, minimum=1)
 INGEST_BACKLOG_CHECK_SECONDS = env_float("INGEST_BACKLOG_CHECK_SECONDS", 1.0, minimum=0.0)
 INGEST_RETRY_AFTER_SECONDS = env_int("INGEST_RETRY_AFTER_SECONDS", 5, minimum=1)
+# Fields every event must carry (comma-separated; the v2.5 guide's REQUIRED_MESSAGE_FIELDS).
+# timestamp, hostname and message always are; name more (e.g. site) to refuse events without them.
+INGEST_REQUIRED_FIELDS = tuple(env_list("INGEST_REQUIRED_FIELDS", ["timestamp", "message", "hostname"]))
 
 # =============================================================================
 # Classification (alerter)
