@@ -17,6 +17,7 @@ def get_redis() -> redis.Redis:
             socket_connect_timeout=settings.REDIS_SOCKET_TIMEOUT,
             health_check_interval=30,
             decode_responses=True,
+            **settings.REDIS_SSL_OPTIONS,  # rediss:// (REDIS_TLS_ENABLED): verify against REDIS_CA_CERT_PATH
             **_rotation(),
         )
     return _client

@@ -100,6 +100,15 @@ DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env_int("DB_CONNECT_TIMEOUT", 3, minimum=1)
 DATABASES["default"]["TEST"] = {"NAME": env_str("DATABASE_TEST_NAME", "test_mutt")}
+# TLS to PostgreSQL (libpq's sslmode and sslrootcert) for every connection: web, ingest, workers, Beat.
+DB_SSL_MODE = env_str("DB_SSL_MODE", "")  # disable, allow, prefer, require, verify-ca, verify-full; empty: libpq's
+DB_SSL_ROOT_CERT = env_str("DB_SSL_ROOT_CERT", "")  # the CA that signed the server's certificate
+if DB_SSL_MODE and DB_SSL_MODE not in ("disable", "allow", "prefer", "require", "verify-ca", "verify-full"):
+    raise ImproperlyConfigured(f"DB_SSL_MODE={DB_SSL_MODE!r}: use disable/allow/prefer/require/verify-ca/verify-full")
+if DB_SSL_MODE:
+    DATABASES["default"]["OPTIONS"]["sslmode"] = DB_SSL_MODE
+if DB_SSL_ROOT_CERT:
+    DATABASES["default"]["OPTIONS"]["sslrootcert"] = DB_SSL_ROOT_CERT
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # =============================================================================
@@ -107,8 +116,32 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # =============================================================================
 REDIS_URL = secret("REDIS_URL", "redis://127.0.0.1:56379/0")
 REDIS_SOCKET_TIMEOUT = env_float("REDIS_SOCKET_TIMEOUT", 2.0, minimum=0.1)
+# TLS to Redis for every client (MUTT's pool: limiter, breaker, wake-ups; Celery broker and backend):
+# redis:// becomes rediss://, the server's certificate is checked against REDIS_CA_CERT_PATH.
+REDIS_TLS_ENABLED = env_bool("REDIS_TLS_ENABLED", False)
+REDIS_CA_CERT_PATH = env_str("REDIS_CA_CERT_PATH", "")  # empty: the system's CA store
 
-CELERY_BROKER_URL = secret("CELERY_BROKER_URL", REDIS_URL)
+
+def _tls_url(url: str) -> str:
+    return "rediss://" + url.removeprefix("redis://") if REDIS_TLS_ENABLED and url.startswith("redis://") else url
+
+
+REDIS_URL = _tls_url(REDIS_URL)
+REDIS_SSL_OPTIONS = (
+    {"ssl_cert_reqs": "required", **({"ssl_ca_certs": REDIS_CA_CERT_PATH} if REDIS_CA_CERT_PATH else {})}
+    if REDIS_URL.startswith("rediss://")
+    else {}
+)
+
+CELERY_BROKER_URL = _tls_url(secret("CELERY_BROKER_URL", REDIS_URL))
+if CELERY_BROKER_URL.startswith("rediss://"):
+    import ssl  # noqa: E402
+
+    CELERY_BROKER_USE_SSL = {
+        "ssl_cert_reqs": ssl.CERT_REQUIRED,
+        **({"ssl_ca_certs": REDIS_CA_CERT_PATH} if REDIS_CA_CERT_PATH else {}),
+    }
+    CELERY_REDIS_BACKEND_USE_SSL = CELERY_BROKER_USE_SSL
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
