@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from alerts.services.import_v23 import import_v23
+from remediation.legacy_import import import_v23
 
 
 class Command(BaseCommand):
