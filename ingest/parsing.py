@@ -107,6 +107,9 @@ FIELD_NAMES = {
 }
 
 
+_ALWAYS_REQUIRED = frozenset({"timestamp", "hostname", "message"})
+
+
 @dataclass(frozen=True)
 class Limits:
     max_events: int = 5000
@@ -224,10 +227,6 @@ def normalise_event(obj, limits: Limits, received_at: str) -> dict:
         raise EventError(f"line {obj.line} is not valid JSON")
     if not isinstance(obj, dict):
         raise EventError("event must be a JSON object")
-    for required in limits.required:
-        value = _first(obj, *FIELD_NAMES.get(required, (required,)))
-        if value is None or value == "":
-            raise EventError(f"{required} is required")
     hostname = _first(obj, "hostname", "host")
     if not isinstance(hostname, str) or not hostname.strip():
         raise EventError("hostname is required")
@@ -266,6 +265,11 @@ def normalise_event(obj, limits: Limits, received_at: str) -> dict:
             correlation_id = str(uuid.UUID(str(cid)))
         except ValueError:
             raise EventError("correlation_id must be a UUID") from None
+    for required in limits.required:  # beyond timestamp, hostname and message (checked above, always)
+        if required not in _ALWAYS_REQUIRED:
+            value = _first(obj, *FIELD_NAMES.get(required, (required,)))
+            if value is None or value == "":
+                raise EventError(f"{required} is required")
     event = {k: v for k, v in obj.items() if k not in ("host", "msg", "severity")}
     event.update(
         timestamp=timestamp.isoformat(),

@@ -278,6 +278,9 @@ AUDIT_ARCHIVE_S3_REGION = env_str("AUDIT_ARCHIVE_S3_REGION", "")
 AUDIT_RETENTION_DAYS = env_int("AUDIT_RETENTION_DAYS", 365, minimum=0)
 # A month brought back by `manage.py archive_restore` stays this long before retention drops it again.
 AUDIT_RESTORE_HOLD_DAYS = env_int("AUDIT_RESTORE_HOLD_DAYS", 7, minimum=0)
+# The daily retention run (archive, verify, drop) may take this long; its SQL is not cut by
+# MAINTENANCE_STATEMENT_TIMEOUT_MS (one COPY of a large month outlasts it), only by this limit.
+RETENTION_TASK_SOFT_TIME_LIMIT = env_int("RETENTION_TASK_SOFT_TIME_LIMIT", 4 * 3600, minimum=60)
 
 # =============================================================================
 # Web, API, static files

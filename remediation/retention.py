@@ -18,8 +18,10 @@ from __future__ import annotations
 
 import logging
 import re
+import tempfile
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from pathlib import Path
 
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
@@ -87,9 +89,6 @@ def _archive_partition(store: ArchiveStore, name: str) -> Manifest:
     key = partition_key(name)
     existing = manifest_read(store, key)
     if existing is not None and existing.rows == rows and existing.content_md5 == digest:
-        import tempfile
-        from pathlib import Path
-
         with tempfile.TemporaryDirectory(prefix="mutt-archive-") as tmp:
             archive_verify(store, existing, Path(tmp) / "check.csv.gz")
         return existing
@@ -129,8 +128,10 @@ def partitions_archive_and_drop(
         try:
             with transaction.atomic():
                 with connection.cursor() as cursor:
-                    # Reads go on; a late write into this month waits, so the archive holds every row dropped.
-                    cursor.execute(f'LOCK TABLE "{name}" IN SHARE MODE')
+                    # Reads go on; a late write into this month waits, so the archive holds every row
+                    # dropped; a second run (self-conflicting mode) waits for this one.
+                    cursor.execute(f'LOCK TABLE "{name}" IN SHARE ROW EXCLUSIVE MODE')
+                    cursor.execute("SET LOCAL statement_timeout = 0")  # bounded by the task's time limit
                 store = archive_store()
                 if store is not None:
                     manifest = _archive_partition(store, name)
@@ -168,7 +169,8 @@ def config_audit_prune(*, now: datetime | None = None, retention_days: int | Non
     try:
         with transaction.atomic():
             with connection.cursor() as cursor:
-                cursor.execute("LOCK TABLE config_audit_log IN SHARE MODE")
+                cursor.execute("LOCK TABLE config_audit_log IN SHARE ROW EXCLUSIVE MODE")
+                cursor.execute("SET LOCAL statement_timeout = 0")
             rows, digest = content_digest("config_audit_log", where, params)
             store = archive_store()
             if store is not None:

@@ -55,11 +55,18 @@ def ensure_partitions() -> dict:
     return {"created": partitions_ensure()}
 
 
-@shared_task(name=TaskName.ENFORCE_RETENTION.value, **_DB_RETRY)
+# Archiving a month of millions of rows takes minutes: its own time limit, and a Beat lock as long.
+_RETENTION = _DB_RETRY | {
+    "soft_time_limit": settings.RETENTION_TASK_SOFT_TIME_LIMIT,
+    "time_limit": settings.RETENTION_TASK_SOFT_TIME_LIMIT + settings.TASK_HARD_LIMIT_GRACE,
+}
+
+
+@shared_task(name=TaskName.ENFORCE_RETENTION.value, **_RETENTION)
 def enforce_retention() -> dict:
     """Archive, verify, then drop audit-log partitions past EVENT_RETENTION_DAYS and config audit rows past
     AUDIT_RETENTION_DAYS; whatever fails to archive stays."""
-    if not beat_lock_take(TaskName.ENFORCE_RETENTION, 600):
+    if not beat_lock_take(TaskName.ENFORCE_RETENTION, settings.RETENTION_TASK_SOFT_TIME_LIMIT + 60):
         return _SKIPPED
     return {"events": partitions_archive_and_drop().as_dict(), "config_audit": config_audit_prune().as_dict()}
 

@@ -19,7 +19,7 @@ def test_an_event_with_the_required_fields_is_accepted():
     ("event", "error"),
     [
         ({"hostname": "h", "message": "m"}, "timestamp is required"),
-        ({"hostname": "h", "message": "m", "timestamp": ""}, "timestamp is required"),
+        ({"hostname": "h", "message": "m", "timestamp": NOW, "site": ""}, "site is required"),
         ({"hostname": "h", "timestamp": NOW, "message": "m"}, "site is required"),
     ],
 )

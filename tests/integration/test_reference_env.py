@@ -79,8 +79,8 @@ def _pipeline(processes: Processes, env: dict, ingest_port: int, sink, message: 
 
     def ingest_up():
         try:
-            return requests.get(url + "/health", timeout=2).status_code == 200
-        except requests.ConnectionError:
+            return requests.get(url + "/health", timeout=5).status_code == 200
+        except requests.RequestException:  # not up yet, or slow to answer its first request
             return False
 
     wait_for(ingest_up, timeout=60, interval=0.2, message=f"ingest healthy: {ingest_log}")
