@@ -100,10 +100,22 @@ class EventError(Exception):
     """This one event is refused; the reason is reported by its index."""
 
 
+# Field -> the names an event may give it under (hostname and message are always required).
+FIELD_NAMES = {
+    "hostname": ("hostname", "host"),
+    "message": ("message", "msg"),
+    "severity": ("syslog_severity", "severity"),
+}
+
+
+_ALWAYS_REQUIRED = frozenset({"timestamp", "hostname", "message"})
+
+
 @dataclass(frozen=True)
 class Limits:
     max_events: int = 5000
     max_message_bytes: int = 64 * 1024
+    required: tuple[str, ...] = ()  # more fields every event must carry (INGEST_REQUIRED_FIELDS)
 
 
 def parse_body(raw: bytes) -> list:
@@ -261,6 +273,11 @@ def normalise_event(obj, limits: Limits, received_at: str) -> dict:
             correlation_id = str(uuid.UUID(str(cid)))
         except ValueError:
             raise EventError("correlation_id must be a UUID") from None
+    for required in limits.required:  # beyond timestamp, hostname and message (checked above, always)
+        if required not in _ALWAYS_REQUIRED:
+            value = _first(obj, *FIELD_NAMES.get(required, (required,)))
+            if value is None or value == "":
+                raise EventError(f"{required} is required")
     event = {k: v for k, v in obj.items() if k not in ("host", "msg", "severity")}
     event.update(
         timestamp=timestamp.isoformat(),

@@ -59,7 +59,35 @@ def _secret_values() -> list[str]:
         password = urlparse(getattr(settings, url_name, "") or "").password
         values.append(password or "")
     values.append(getattr(settings, "SECRET_KEY", ""))
+    values.append(getattr(settings, "EMAIL_HOST_PASSWORD", ""))
+    values += _named_secrets()
     return [v for v in values if v and len(v) >= 6]
+
+
+# Secrets read by name (Vault or the environment, NAME_FILE too): rotation pairs, Vault's own credential,
+# the reference documents' password variables, the archive store's key.
+SECRET_NAMES = (
+    "DB_PASS_CURRENT", "DB_PASS_NEXT", "REDIS_PASS_CURRENT", "REDIS_PASS_NEXT", "EMAIL_HOST_PASSWORD",
+    "VAULT_SECRET_ID", "VAULT_TOKEN", "POSTGRES_PASSWORD", "DB_PASSWORD", "REDIS_PASSWORD", "AWS_SECRET_ACCESS_KEY",
+)  # fmt: skip
+
+
+def _named_secrets() -> list[str]:
+    import os
+
+    from mutt_project.env import env_secret
+    from mutt_project.secrets import secret
+
+    values = []
+    for name in SECRET_NAMES:
+        values.append(env_secret(name))
+        if name.startswith(("DB_PASS_", "REDIS_PASS_", "EMAIL_")):
+            values.append(secret(name))
+    # Any other rotation slot (DB_PASS_PREVIOUS, ...) given in the environment.
+    values += [
+        v for k, v in os.environ.items() if k.startswith(("DB_PASS_", "REDIS_PASS_")) and not k.endswith("_FILE")
+    ]
+    return values
 
 
 class RedactFilter(logging.Filter):

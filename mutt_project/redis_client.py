@@ -43,7 +43,8 @@ def get_redis() -> redis.Redis:
         if sentinel_enabled():
             _client = get_sentinel().master_for(settings.REDIS_SENTINEL_MASTER, **common, **_url_credentials())
         else:
-            _client = redis.Redis.from_url(settings.REDIS_URL, **common)
+            # rediss:// (REDIS_TLS_ENABLED): verify against REDIS_CA_CERT_PATH
+            _client = redis.Redis.from_url(settings.REDIS_URL, **common, **settings.REDIS_SSL_OPTIONS)
     return _client
 
 

@@ -221,6 +221,10 @@ class RedisPasswordProvider(CredentialProvider):
             "port": parts.port or 6379,
             "ssl": parts.scheme == "rediss",
         }
+        if parts.scheme == "rediss":
+            from django.conf import settings
+
+            self._target.update(getattr(settings, "REDIS_SSL_OPTIONS", {}))
         self._pair = PasswordPair("REDIS")
         self._checked: tuple[str, float] | None = None
         self._lock = threading.Lock()

@@ -11,6 +11,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 from mutt_project.env import (
+    aliases_set,
     env_bool,
     env_float,
     env_int,
@@ -21,6 +22,16 @@ from mutt_project.queues import TASK_ROUTES, Queue
 from mutt_project.secrets import secret, secret_list
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+
+# The reference documents' names (REDIS_HOST, POSTGRES_*, MOOG_RATE_LIMIT_PER_SEC, ...)
+# give our variables' values when ours are not set; each use is warned about at
+# start-up (alerts.apps). Table: docs/settings.md.
+import os  # noqa: E402
+
+from mutt_project.env_aliases import aliases_derive  # noqa: E402
+
+_aliased, ENV_ALIAS_WARNINGS = aliases_derive(os.environ)
+aliases_set(_aliased)
 
 # =============================================================================
 # Core
@@ -89,6 +100,15 @@ DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env_int("DB_CONNECT_TIMEOUT", 3, minimum=1)
 DATABASES["default"]["TEST"] = {"NAME": env_str("DATABASE_TEST_NAME", "test_mutt")}
+# TLS to PostgreSQL (libpq's sslmode and sslrootcert) for every connection: web, ingest, workers, Beat.
+DB_SSL_MODE = env_str("DB_SSL_MODE", "")  # disable, allow, prefer, require, verify-ca, verify-full; empty: libpq's
+DB_SSL_ROOT_CERT = env_str("DB_SSL_ROOT_CERT", "")  # the CA that signed the server's certificate
+if DB_SSL_MODE and DB_SSL_MODE not in ("disable", "allow", "prefer", "require", "verify-ca", "verify-full"):
+    raise ImproperlyConfigured(f"DB_SSL_MODE={DB_SSL_MODE!r}: use disable/allow/prefer/require/verify-ca/verify-full")
+if DB_SSL_MODE:
+    DATABASES["default"]["OPTIONS"]["sslmode"] = DB_SSL_MODE
+if DB_SSL_ROOT_CERT:
+    DATABASES["default"]["OPTIONS"]["sslrootcert"] = DB_SSL_ROOT_CERT
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # =============================================================================
@@ -96,8 +116,32 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # =============================================================================
 REDIS_URL = secret("REDIS_URL", "redis://127.0.0.1:56379/0")
 REDIS_SOCKET_TIMEOUT = env_float("REDIS_SOCKET_TIMEOUT", 2.0, minimum=0.1)
+# TLS to Redis for every client (MUTT's pool: limiter, breaker, wake-ups; Celery broker and backend):
+# redis:// becomes rediss://, the server's certificate is checked against REDIS_CA_CERT_PATH.
+REDIS_TLS_ENABLED = env_bool("REDIS_TLS_ENABLED", False)
+REDIS_CA_CERT_PATH = env_str("REDIS_CA_CERT_PATH", "")  # empty: the system's CA store
 
-CELERY_BROKER_URL = secret("CELERY_BROKER_URL", REDIS_URL)
+
+def _tls_url(url: str) -> str:
+    return "rediss://" + url.removeprefix("redis://") if REDIS_TLS_ENABLED and url.startswith("redis://") else url
+
+
+REDIS_URL = _tls_url(REDIS_URL)
+REDIS_SSL_OPTIONS = (
+    {"ssl_cert_reqs": "required", **({"ssl_ca_certs": REDIS_CA_CERT_PATH} if REDIS_CA_CERT_PATH else {})}
+    if REDIS_URL.startswith("rediss://")
+    else {}
+)
+
+CELERY_BROKER_URL = _tls_url(secret("CELERY_BROKER_URL", REDIS_URL))
+if CELERY_BROKER_URL.startswith("rediss://"):
+    import ssl  # noqa: E402
+
+    CELERY_BROKER_USE_SSL = {
+        "ssl_cert_reqs": ssl.CERT_REQUIRED,
+        **({"ssl_ca_certs": REDIS_CA_CERT_PATH} if REDIS_CA_CERT_PATH else {}),
+    }
+    CELERY_REDIS_BACKEND_USE_SSL = CELERY_BROKER_USE_SSL
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
@@ -160,6 +204,9 @@ INGEST_MAX_MESSAGE_BYTES = env_int("INGEST_MAX_MESSAGE_BYTES", 64 * 1024, minimu
 MAX_INGEST_QUEUE_SIZE = env_int("MAX_INGEST_QUEUE_SIZE", 1_000_000, minimum=1)
 INGEST_BACKLOG_CHECK_SECONDS = env_float("INGEST_BACKLOG_CHECK_SECONDS", 1.0, minimum=0.0)
 INGEST_RETRY_AFTER_SECONDS = env_int("INGEST_RETRY_AFTER_SECONDS", 5, minimum=1)
+# Fields every event must carry (comma-separated; the v2.5 guide's REQUIRED_MESSAGE_FIELDS).
+# timestamp, hostname and message always are; name more (e.g. site) to refuse events without them.
+INGEST_REQUIRED_FIELDS = tuple(env_list("INGEST_REQUIRED_FIELDS", ["timestamp", "message", "hostname"]))
 
 # =============================================================================
 # Classification (alerter)
@@ -249,6 +296,18 @@ DLQ_BACKOFF_MAX_SECONDS = env_int("DLQ_BACKOFF_MAX_SECONDS", 3600, minimum=1)
 EVENT_RETENTION_DAYS = env_int("EVENT_RETENTION_DAYS", 90, minimum=1)
 PARTITION_MONTHS_AHEAD = env_int("PARTITION_MONTHS_AHEAD", 3, minimum=1)
 BATCH_RETENTION_HOURS = env_int("BATCH_RETENTION_HOURS", 24, minimum=1)
+# Archive before delete (remediation.retention, docs/data-lifecycle.md): file:///dir or s3://bucket/prefix.
+# Empty keeps everything past retention (with a warning); "none" deletes without an archive.
+AUDIT_ARCHIVE_URL = env_str("AUDIT_ARCHIVE_URL", "")
+AUDIT_ARCHIVE_S3_ENDPOINT_URL = env_str("AUDIT_ARCHIVE_S3_ENDPOINT_URL", "")  # MinIO, Ceph, any S3-compatible store
+AUDIT_ARCHIVE_S3_REGION = env_str("AUDIT_ARCHIVE_S3_REGION", "")
+# config_audit_log rows older than this are archived then deleted; 0 keeps them forever.
+AUDIT_RETENTION_DAYS = env_int("AUDIT_RETENTION_DAYS", 365, minimum=0)
+# A month brought back by `manage.py archive_restore` stays this long before retention drops it again.
+AUDIT_RESTORE_HOLD_DAYS = env_int("AUDIT_RESTORE_HOLD_DAYS", 7, minimum=0)
+# The daily retention run (archive, verify, drop) may take this long; its SQL is not cut by
+# MAINTENANCE_STATEMENT_TIMEOUT_MS (one COPY of a large month outlasts it), only by this limit.
+RETENTION_TASK_SOFT_TIME_LIMIT = env_int("RETENTION_TASK_SOFT_TIME_LIMIT", 4 * 3600, minimum=60)
 
 # =============================================================================
 # Web, API, static files

@@ -73,3 +73,17 @@ def test_one_grep_follows_an_event_from_ingest_to_the_moogsoft_post(web_server, 
     assert "classify batch" in messages and "moogsoft POST 200" in messages
     assert all({"timestamp", "level", "process", "logger", "message"} <= line.keys() for line in path)
     assert api_key not in web_log and api_key not in worker_log.read_text()
+
+
+@pytest.mark.parametrize(
+    "name", ["DB_PASS_CURRENT", "DB_PASS_PREVIOUS", "REDIS_PASS_NEXT", "EMAIL_HOST_PASSWORD", "VAULT_SECRET_ID"]
+)
+def test_rotation_email_and_vault_secrets_are_redacted(name, monkeypatch):
+    monkeypatch.setenv(name, f"value-of-{name.lower()}-42")
+    RedactFilter._secrets = None
+    record = logging.LogRecord("mutt.test", logging.ERROR, __file__, 1, "connect failed with %s", (f"value-of-{name.lower()}-42",), None)  # fmt: skip
+    try:
+        RedactFilter().filter(record)
+    finally:
+        RedactFilter._secrets = None
+    assert record.getMessage() == "connect failed with [redacted]"

@@ -108,3 +108,21 @@ def test_autoscaling_disruption_budgets_ingress_and_migrations(production):
     assert backends == {"mutt-ingest", "mutt-web"} <= set(_by_kind(production, "Service"))
     job = _by_kind(production, "Job")["mutt-migrate"]
     assert job["spec"]["template"]["spec"]["containers"][0]["command"][-2:] == ["migrate", "--noinput"]
+
+
+def test_network_policies_deny_by_default_and_open_only_what_mutt_uses(production):
+    policies = _by_kind(production, "NetworkPolicy")
+    deny = policies["mutt-default-deny"]["spec"]
+    assert deny["policyTypes"] == ["Ingress", "Egress"] and "ingress" not in deny and "egress" not in deny
+    # Every MUTT pod (Deployments and the migration Job) is selected by the default deny.
+    pods = [d["spec"]["template"]["metadata"]["labels"] for d in production if d["kind"] in ("Deployment", "Job")]
+    assert pods and all(deny["podSelector"]["matchLabels"].items() <= labels.items() for labels in pods)
+    services = _by_kind(production, "Service")
+    for name in ("mutt-ingest", "mutt-web"):
+        rule = policies[f"{name}-in"]["spec"]
+        assert rule["podSelector"]["matchLabels"]["app.kubernetes.io/name"] == name
+        opened = {p["port"] for r in rule["ingress"] for p in r["ports"]}
+        assert opened == {p["targetPort"] if isinstance(p.get("targetPort"), int) else p["port"]
+                          for p in services[name]["spec"]["ports"]}  # fmt: skip
+    egress = {p["port"] for r in policies["mutt-egress"]["spec"]["egress"] for p in r["ports"]}
+    assert {53, 5432, 6379, 8200, 443} <= egress
