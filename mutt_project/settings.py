@@ -17,10 +17,13 @@ from mutt_project.env import (
     env_list,
     env_str,
 )
+from mutt_project.metrics_dir import metrics_dir_ensure
 from mutt_project.queues import TASK_ROUTES, Queue
 from mutt_project.secrets import secret, secret_list
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+# Before any metric exists: the multiprocess metrics directory, created or refused by name.
+PROMETHEUS_MULTIPROC_DIR = metrics_dir_ensure()
 
 # =============================================================================
 # Core
@@ -52,6 +55,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    "mutt_project.probe_paths.ProbePathsMiddleware",  # probes by pod IP: no host check
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",  # admin/dashboard assets, no CDN, no extra server
     "django.contrib.sessions.middleware.SessionMiddleware",
