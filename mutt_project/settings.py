@@ -20,6 +20,7 @@ from mutt_project.env import (
 from mutt_project.metrics_dir import metrics_dir_ensure
 from mutt_project.queues import TASK_ROUTES, Queue
 from mutt_project.secrets import secret, secret_list
+from mutt_project.version import VERSION
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 # Before any metric exists: the multiprocess metrics directory, created or refused by name.
@@ -252,7 +253,7 @@ API_THROTTLE_RATE = env_str("API_THROTTLE_RATE", "1200/min")  # per key / user /
 API_EVENTS_DEFAULT_WINDOW_SECONDS = env_int("API_EVENTS_DEFAULT_WINDOW_SECONDS", 3600, minimum=60)
 SPECTACULAR_SETTINGS = {
     "TITLE": "MUTT API",
-    "VERSION": "2.0.0",
+    "VERSION": VERSION,
     "DESCRIPTION": "Operator REST API: rules, development hosts, device teams, audit trails, events, dead letters.",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",  # vendored by drf-spectacular-sidecar: no CDN
