@@ -8,6 +8,7 @@ the middleware after this one); every other path is checked as usual.
 
 from __future__ import annotations
 
+from django.urls import get_resolver
 from django_prometheus.exports import ExportToDjangoView
 
 from mutt_project.health import health
@@ -18,6 +19,9 @@ PROBE_VIEWS = {"/health": health, "/metrics": ExportToDjangoView}
 class ProbePathsMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
+        # Load the URL configuration now, as the first routed request would: every
+        # module whose metrics /metrics should show is imported before the first scrape.
+        get_resolver().url_patterns  # noqa: B018 - imported for its side effect
 
     def __call__(self, request):
         view = PROBE_VIEWS.get(request.path_info)
