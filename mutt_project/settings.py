@@ -224,6 +224,13 @@ MOOG_MAX_ALERT_AGE = env_float("MOOG_MAX_ALERT_AGE", 0.0, minimum=0.0)
 SWEEP_GRACE_SECONDS = env_int("SWEEP_GRACE_SECONDS", 60, minimum=1)
 MAX_DLQ_RETRIES = env_int("MAX_DLQ_RETRIES", 5, minimum=1)
 DLQ_BACKOFF_MAX_SECONDS = env_int("DLQ_BACKOFF_MAX_SECONDS", 3600, minimum=1)
+# Dead-letter replay (the v2.5 guide's names): letters per replay run, and
+# whether a light GET on Moogsoft (MOOG_HEALTH_URL, this timeout) must answer
+# before forward letters are replayed. The run's interval is
+# REMEDIATION_INTERVAL_SECONDS (remediation/schedule.py, read with the schedule).
+DLQ_BATCH_SIZE = env_int("DLQ_BATCH_SIZE", 500, minimum=1)
+MOOG_HEALTH_CHECK_ENABLED = env_bool("MOOG_HEALTH_CHECK_ENABLED", True)
+MOOG_HEALTH_TIMEOUT = env_float("MOOG_HEALTH_TIMEOUT", 5.0, minimum=0.1)
 EVENT_RETENTION_DAYS = env_int("EVENT_RETENTION_DAYS", 90, minimum=1)
 PARTITION_MONTHS_AHEAD = env_int("PARTITION_MONTHS_AHEAD", 3, minimum=1)
 BATCH_RETENTION_HOURS = env_int("BATCH_RETENTION_HOURS", 24, minimum=1)
