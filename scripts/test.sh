@@ -59,4 +59,13 @@ export DJANGO_SECRET_KEY='test-only-secret-key-not-for-production-use-0123456789
 # turn folding on through the runtime setting an operator would use.
 export FOLD_WINDOW_SECONDS="${FOLD_WINDOW_SECONDS:-0}"
 # --- end issue 14 ---
-.venv/bin/python -m pytest "$@"
+# --- coverage: measured on every run (pytest-cov; works with pytest-xdist's -n), printed
+# per file and in total; the gate (MUTT_COVERAGE_MIN, percent) applies to a run of the
+# whole suite only (no test paths given), so a focused run never fails on it.
+cov=(--cov --cov-report=term:skip-covered)
+if [ $# -eq 0 ] || [ "${MUTT_COVERAGE_GATE:-0}" = 1 ]; then
+  cov+=(--cov-fail-under="${MUTT_COVERAGE_MIN:-0}")
+fi
+[ "${MUTT_COVERAGE:-1}" = 0 ] && cov=()
+# --- end coverage ---
+.venv/bin/python -m pytest "${cov[@]}" "$@"
