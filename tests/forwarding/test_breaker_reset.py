@@ -58,3 +58,14 @@ def test_manage_py_reset(moog, settings):  # noqa: F811
     call_command("moog_breaker_reset", "--reason", "after maintenance", "--user", "ops", stdout=out)
     assert "was open" in out.getvalue() and breaker_status()["state"] == "closed"
     assert ConfigAuditLog.objects.get(table_name=BREAKER_AUDIT_TABLE).changed_by == "ops"
+
+
+def test_admin_resets_the_breaker_from_the_outbox_page(moog, settings, admin_client, admin_user):  # noqa: F811
+    _open_breaker(moog, settings)
+    page = admin_client.get("/admin/alerts/alertoutbox/").content.decode()
+    assert 'class="breaker-state">open<' in page
+    answer = admin_client.post("/admin/alerts/alertoutbox/breaker-reset/", {"reason": "vendor fixed it"})
+    assert answer.status_code == 302 and breaker_status()["state"] == "closed"
+    row = ConfigAuditLog.objects.get(table_name=BREAKER_AUDIT_TABLE)
+    assert row.changed_by == admin_user.username and row.reason == "vendor fixed it"
+    assert admin_client.get("/admin/alerts/alertoutbox/breaker-reset/").status_code == 405
