@@ -61,10 +61,11 @@ export FOLD_WINDOW_SECONDS="${FOLD_WINDOW_SECONDS:-0}"
 # --- end issue 14 ---
 # --- coverage: measured on every run (pytest-cov; works with pytest-xdist's -n), printed
 # per file and in total; the gate (MUTT_COVERAGE_MIN, percent) applies to a run of the
-# whole suite only (no test paths given), so a focused run never fails on it.
+# whole suite only (no test paths given), so a focused run never fails on it. 60 is the
+# floor measured by the ingest and forwarding tests alone (60.5 %); the whole suite covers more.
 cov=(--cov --cov-report=term:skip-covered)
 if [ $# -eq 0 ] || [ "${MUTT_COVERAGE_GATE:-0}" = 1 ]; then
-  cov+=(--cov-fail-under="${MUTT_COVERAGE_MIN:-0}")
+  cov+=(--cov-fail-under="${MUTT_COVERAGE_MIN:-60}")
 fi
 [ "${MUTT_COVERAGE:-1}" = 0 ] && cov=()
 # --- end coverage ---
