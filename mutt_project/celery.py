@@ -72,3 +72,18 @@ def _mutt_sentinel_check(**_kwargs) -> None:
     from mutt_project.redis_client import startup_check
 
     startup_check()
+
+
+# ---- every worker observable: its own /metrics, /livez and /readyz (MUTT_WORKER_METRICS_PORT) ----
+from celery.signals import worker_ready  # noqa: E402
+
+from mutt_project.worker_metrics import WorkerMetricsStep  # noqa: E402
+
+app.steps["worker"].add(WorkerMetricsStep)
+
+
+@worker_ready.connect
+def _mutt_worker_ready(sender=None, **_kwargs) -> None:
+    heartbeat = getattr(getattr(sender, "controller", None), "mutt_heartbeat", None)
+    if heartbeat is not None:
+        heartbeat.ready = True

@@ -18,10 +18,14 @@ from mutt_project.env import (
     env_list,
     env_str,
 )
+from mutt_project.metrics_dir import metrics_dir_ensure
 from mutt_project.queues import TASK_ROUTES, Queue
 from mutt_project.secrets import secret, secret_list
+from mutt_project.version import VERSION
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+# Before any metric exists: the multiprocess metrics directory, created or refused by name.
+PROMETHEUS_MULTIPROC_DIR = metrics_dir_ensure()
 
 # The reference documents' names (REDIS_HOST, POSTGRES_*, MOOG_RATE_LIMIT_PER_SEC, ...)
 # give our variables' values when ours are not set; each use is warned about at
@@ -63,6 +67,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    "mutt_project.probe_paths.ProbePathsMiddleware",  # probes by pod IP: no host check
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",  # admin/dashboard assets, no CDN, no extra server
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -293,6 +298,13 @@ MOOG_MAX_ALERT_AGE = env_float("MOOG_MAX_ALERT_AGE", 0.0, minimum=0.0)
 SWEEP_GRACE_SECONDS = env_int("SWEEP_GRACE_SECONDS", 60, minimum=1)
 MAX_DLQ_RETRIES = env_int("MAX_DLQ_RETRIES", 5, minimum=1)
 DLQ_BACKOFF_MAX_SECONDS = env_int("DLQ_BACKOFF_MAX_SECONDS", 3600, minimum=1)
+# Dead-letter replay (the v2.5 guide's names): letters per replay run, and
+# whether a light GET on Moogsoft (MOOG_HEALTH_URL, this timeout) must answer
+# before forward letters are replayed. The run's interval is
+# REMEDIATION_INTERVAL_SECONDS (remediation/schedule.py, read with the schedule).
+DLQ_BATCH_SIZE = env_int("DLQ_BATCH_SIZE", 500, minimum=1)
+MOOG_HEALTH_CHECK_ENABLED = env_bool("MOOG_HEALTH_CHECK_ENABLED", True)
+MOOG_HEALTH_TIMEOUT = env_float("MOOG_HEALTH_TIMEOUT", 5.0, minimum=0.1)
 EVENT_RETENTION_DAYS = env_int("EVENT_RETENTION_DAYS", 90, minimum=1)
 PARTITION_MONTHS_AHEAD = env_int("PARTITION_MONTHS_AHEAD", 3, minimum=1)
 BATCH_RETENTION_HOURS = env_int("BATCH_RETENTION_HOURS", 24, minimum=1)
@@ -334,7 +346,7 @@ API_THROTTLE_RATE = env_str("API_THROTTLE_RATE", "1200/min")  # per key / user /
 API_EVENTS_DEFAULT_WINDOW_SECONDS = env_int("API_EVENTS_DEFAULT_WINDOW_SECONDS", 3600, minimum=60)
 SPECTACULAR_SETTINGS = {
     "TITLE": "MUTT API",
-    "VERSION": "2.0.0",
+    "VERSION": VERSION,
     "DESCRIPTION": "Operator REST API: rules, development hosts, device teams, audit trails, events, dead letters.",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",  # vendored by drf-spectacular-sidecar: no CDN

@@ -24,6 +24,7 @@ v1.register("teams", views.DeviceTeamViewSet, basename="v1-team")
 
 urlpatterns = [
     path("api/v2/events", views.EventListView.as_view(), name="event-list"),
+    path("api/v2/events/unmatched", views.UnmatchedEventsView.as_view(), name="event-unmatched"),
     path("api/v2/events/<uuid:correlation_id>", views.EventTraceView.as_view(), name="event-trace"),
     path("api/v2/", include(router.urls)),
     path("api/v1/", include(v1.urls)),

@@ -13,6 +13,7 @@ import pytest
 import requests
 
 from mutt_project.log_format import ContextFilter, JsonFormatter, RedactFilter, log_context
+from mutt_project.version import VERSION
 from tests.alerts.factories import make_rule
 from tests.conftest import wait_for
 
@@ -87,3 +88,11 @@ def test_rotation_email_and_vault_secrets_are_redacted(name, monkeypatch):
     finally:
         RedactFilter._secrets = None
     assert record.getMessage() == "connect failed with [redacted]"
+
+
+def test_a_line_says_which_service_release_host_and_code_wrote_it():
+    record = logging.LogRecord("mutt.test", logging.INFO, "/app/forwarding/client.py", 42, "sent", None, None)
+    record.funcName = "moog_post"
+    body = json.loads(JsonFormatter().format(record))
+    assert body["service"] and body["version"] == VERSION and body["host"]
+    assert (body["module"], body["function"], body["line"]) == ("client", "moog_post", 42)

@@ -126,3 +126,33 @@ def test_network_policies_deny_by_default_and_open_only_what_mutt_uses(productio
                           for p in services[name]["spec"]["ports"]}  # fmt: skip
     egress = {p["port"] for r in policies["mutt-egress"]["spec"]["egress"] for p in r["ports"]}
     assert {53, 5432, 6379, 8200, 443} <= egress
+
+
+def test_keda_overlay_scales_classify_on_its_backlog_with_cpu_as_fallback():
+    docs = _build(K8S / "overlays/keda")
+    for doc in docs:
+        if doc["kind"] != "ScaledObject":  # a KEDA custom resource: no published schema here
+            kubernetes_validate.validate(doc, KUBERNETES_VERSION, strict=True)
+    hpas = {h["spec"]["scaleTargetRef"]["name"] for h in _by_kind(docs, "HorizontalPodAutoscaler").values()}
+    assert hpas == {"mutt-ingest"}, "KEDA's ScaledObject replaces the classify CPU HPA"
+    scaled = _by_kind(docs, "ScaledObject")["mutt-worker-classify"]
+    assert scaled["metadata"]["namespace"] == "mutt"
+    assert scaled["spec"]["scaleTargetRef"]["name"] in _by_kind(docs, "Deployment")
+    triggers = {t["type"]: t for t in scaled["spec"]["triggers"]}
+    assert "mutt_ingest_queue_depth" in triggers["prometheus"]["metadata"]["query"]
+    assert int(triggers["prometheus"]["metadata"]["threshold"]) > 0
+    assert triggers["cpu"]["metricType"] == "Utilization"
+    assert scaled["spec"]["fallback"]["replicas"] >= scaled["spec"]["minReplicaCount"]
+
+
+def test_workers_are_probed_on_their_heartbeat_and_scraped(production):
+    for queue in ("classify", "forward", "maintenance"):
+        deployment = _by_kind(production, "Deployment")[f"mutt-worker-{queue}"]
+        pod = deployment["spec"]["template"]
+        container = pod["spec"]["containers"][0]
+        port = {p["name"]: p["containerPort"] for p in container["ports"]}["metrics"]
+        env = {e["name"]: e.get("value") for e in container["env"]}
+        assert env["MUTT_WORKER_METRICS_PORT"] == str(port)
+        assert container["livenessProbe"]["httpGet"] == {"path": "/livez", "port": "metrics"}
+        assert container["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "metrics"}
+        assert pod["metadata"]["annotations"]["prometheus.io/port"] == str(port)
