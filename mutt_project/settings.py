@@ -5,6 +5,7 @@ Sections are marked with banners. Values are read once, at start-up.
 
 from __future__ import annotations
 
+from datetime import timedelta as _timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -347,6 +348,26 @@ REDIS_PASSWORD_ROTATION = bool(secret("REDIS_PASS_CURRENT"))
 if REDIS_PASSWORD_ROTATION:
     CELERY_BROKER_TRANSPORT_OPTIONS["credential_provider"] = "mutt_project.secrets.RedisPasswordProvider"
 # --- end production runtime ---
+
+# =============================================================================
+# Security: login protection (docs/security.md)
+# =============================================================================
+# Client address: REMOTE_ADDR, or behind our proxy the hop it appended to X-Forwarded-For.
+MUTT_PROXY_COUNT = env_int("MUTT_PROXY_COUNT", 1, minimum=1)
+LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
+LOGIN_COOLOFF_MINUTES = env_int("LOGIN_COOLOFF_MINUTES", 15, minimum=1)
+INSTALLED_APPS += ["axes"]
+MIDDLEWARE += ["axes.middleware.AxesMiddleware"]  # last, as django-axes asks
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out username+address before any password check
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = _timedelta(minutes=LOGIN_COOLOFF_MINUTES)  # failures older than this are forgotten
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_CLIENT_IP_CALLABLE = "mutt_project.client_ip.client_ip"
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 
 # =============================================================================
 # Beat schedule (owned by remediation)
