@@ -368,6 +368,8 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_CLIENT_IP_CALLABLE = "mutt_project.client_ip.client_ip"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# Prometheus sends it as a bearer token (deploy/prometheus, deploy/k8s); empty: /metrics open.
+METRICS_TOKEN = secret("METRICS_TOKEN", "")
 
 # =============================================================================
 # Beat schedule (owned by remediation)

@@ -2,13 +2,14 @@ from django.contrib import admin
 from django.urls import include, path
 
 from mutt_project.health import health
+from mutt_project.metrics_auth import metrics
 
 urlpatterns = [
     path("health", health, name="health"),
     path("api/v2/", include("alerts.api.rule_lab_urls")),  # rule lab (issue 10): before any rules/<id> route
     path("admin/", admin.site.urls),
     path("", include("ingest.urls")),
-    path("", include("django_prometheus.urls")),
+    path("metrics", metrics, name="prometheus-django-metrics"),  # bearer token when METRICS_TOKEN is set
     # ---- issue 11: operations console (dashboard, runtime settings, metrics/SLO API) ----
     path("", include("remediation.console_urls")),
     path("api/v2/", include("alerts.api.runtime_urls")),
