@@ -17,13 +17,15 @@ urlpatterns = [
 ]
 
 # --- issue 9: operator REST API, its schema and Swagger UI (vendored assets) ---
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView  # noqa: E402
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView  # noqa: E402
 
 urlpatterns += [
     path("", include("alerts.api.urls")),
     path("", include("remediation.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(permission_classes=[]), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema", permission_classes=[]), name="api-docs"),
+    path(
+        "api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema", permission_classes=[]), name="api-docs"
+    ),
 ]
 handler404 = "alerts.api.errors.not_found"  # JSON under /api/ (DEBUG off)
 # --- end issue 9 ---------------------------------------------------------------
