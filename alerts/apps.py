@@ -7,3 +7,4 @@ class AlertsConfig(AppConfig):
 
     def ready(self) -> None:
         from alerts import signals  # noqa: F401  (rule-version bumps on every change)
+        from mutt_project import checks  # noqa: F401  (deployment checks)
