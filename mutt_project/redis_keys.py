@@ -70,3 +70,7 @@ FORWARD_DELIVERED_SAMPLE = f"{PREFIX}:forward:delivered:sample"  # "count:epoch 
 FORWARD_DELIVERY_RATE = f"{PREFIX}:forward:delivery_rate"  # alerts/s at the last outbox-stats run (expires)
 # The outbox-stats job's per-class snapshot (JSON list) for the dashboard and /api/v2/metrics (expires).
 OUTBOX_CLASS_STATS = f"{PREFIX}:forward:outbox_class_stats"
+
+# API request rate per key (or user, or address), shared by every web process:
+# a sorted set of the arrivals counted in the last period (alerts.key_rate).
+API_RATE = f"{PREFIX}:api:rate:"  # + "key:<prefix>" | "user:<id>" | "addr:<address>"

@@ -245,7 +245,12 @@ REST_FRAMEWORK = {
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", 64 * 1024, minimum=1024)
-API_THROTTLE_RATE = env_str("API_THROTTLE_RATE", "1200/min")  # per key / user / address, per web process
+API_THROTTLE_RATE = env_str(
+    "API_THROTTLE_RATE", "1200/min"
+)  # per key / user / address, across all web processes (Redis)
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.common.CommonMiddleware"), "alerts.api.throttling.RateLimitHeadersMiddleware"
+)
 API_EVENTS_DEFAULT_WINDOW_SECONDS = env_int("API_EVENTS_DEFAULT_WINDOW_SECONDS", 3600, minimum=60)
 SPECTACULAR_SETTINGS = {
     "TITLE": "MUTT API",

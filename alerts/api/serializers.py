@@ -223,8 +223,10 @@ class ApiKeySerializer(serializers.ModelSerializer):
 
     class Meta:
         model = ApiKey
-        fields = ["prefix", "name", "scope", "created", "expiry_date", "revoked", "reason"]
-        read_only_fields = ["prefix", "created", "expiry_date", "revoked"]
+        fields = [
+            "prefix", "name", "scope", "created", "expiry_date", "rate_limit", "last_used_at", "revoked", "reason",
+        ]  # fmt: skip
+        read_only_fields = ["prefix", "created", "last_used_at", "revoked"]
         extra_kwargs = {"name": {"required": True, "allow_blank": False}}
 
 

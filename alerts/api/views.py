@@ -298,6 +298,8 @@ class ApiKeyViewSet(
         api_key, key = api_key_create(
             name=data["name"],
             scope=data.get("scope", "read"),
+            rate_limit=data.get("rate_limit", ""),
+            expiry_date=data.get("expiry_date"),
             changed_by=request_actor(request),
             reason=data.get("reason", ""),
         )
