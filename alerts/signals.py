@@ -6,7 +6,7 @@ RuleSet when it moved. Bulk changes that bypass signals (``QuerySet.update``,
 """
 
 from axes.signals import user_locked_out
-from django.db.models.signals import post_delete, post_save
+from django.db.models.signals import post_delete, post_migrate, post_save
 from django.dispatch import receiver
 
 from alerts.models import AlertRule, DevelopmentHost, DeviceTeam, MaintenanceWindow, OidMapping
@@ -31,3 +31,12 @@ def _config_changed(sender, **kwargs) -> None:
 @receiver(user_locked_out)
 def _login_locked_out(sender, request=None, username=None, ip_address=None, **kwargs) -> None:
     login_lockout_audit(username=username, ip_address=ip_address)
+
+
+@receiver(post_migrate)
+def _ingest_keys_import(sender, **kwargs) -> None:
+    """Keys still in INGEST_API_KEYS become ingest key rows, once (``migrate`` runs at every deploy)."""
+    if sender.name == "alerts":
+        from alerts.services.ingest_keys import ingest_keys_import_environment
+
+        ingest_keys_import_environment()

@@ -128,6 +128,8 @@ CELERY_TIMEZONE = "UTC"
 # Ingest
 # =============================================================================
 INGEST_API_KEYS = secret_list("INGEST_API_KEYS") or secret_list("INGEST_API_KEY")
+# Keys live in the database (imported once from INGEST_API_KEYS); each ingest process re-reads them this often.
+INGEST_KEY_REFRESH_SECONDS = env_float("INGEST_KEY_REFRESH_SECONDS", 2.0, minimum=0.0)
 INGEST_MAX_BODY_BYTES = env_int("INGEST_MAX_BODY_BYTES", 10 * 1024 * 1024, minimum=1024)
 INGEST_MAX_EVENTS_PER_REQUEST = env_int("INGEST_MAX_EVENTS_PER_REQUEST", 5000, minimum=1)
 INGEST_MAX_MESSAGE_BYTES = env_int("INGEST_MAX_MESSAGE_BYTES", 64 * 1024, minimum=64)

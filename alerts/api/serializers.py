@@ -10,7 +10,7 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from alerts.choices import AuditOperation, ForwardStatus, HandlingChoices, SourceChoices
-from alerts.models import AlertRule, ApiKey, ConfigAuditLog, DevelopmentHost, DeviceTeam
+from alerts.models import AlertRule, ApiKey, ConfigAuditLog, DevelopmentHost, DeviceTeam, IngestKey
 
 _HANDLING_HELP = "One of " + ", ".join(HandlingChoices.values) + " (Ignore is accepted as Suppress)."
 
@@ -241,3 +241,22 @@ class ApiKeyRevokedSerializer(serializers.Serializer):
     prefix = serializers.CharField()
     message = serializers.CharField()
     api_key = ApiKeySerializer()
+
+
+class IngestKeySerializer(serializers.ModelSerializer):
+    """An ingest key as listed: never the key or its hash."""
+
+    revoked = serializers.SerializerMethodField()
+
+    class Meta:
+        model = IngestKey
+        fields = ["id", "name", "prefix", "created_at", "created_by", "expires_at", "revoked_at", "revoked", "imported"]
+        read_only_fields = ["id", "prefix", "created_at", "created_by", "revoked_at", "imported"]
+
+    def get_revoked(self, obj) -> bool:
+        return obj.revoked_at is not None
+
+
+class IngestKeyCreatedSerializer(serializers.Serializer):
+    key = serializers.CharField(help_text="The key itself: shown this once, only its hash is stored.")
+    ingest_key = IngestKeySerializer()
