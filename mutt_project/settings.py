@@ -367,8 +367,30 @@ INSTALLED_APPS += ["axes"]
 MIDDLEWARE += ["axes.middleware.AxesMiddleware"]  # last, as django-axes asks
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out username+address before any password check
-    "django.contrib.auth.backends.ModelBackend",
+    "mutt_project.sso.LocalLoginBackend",  # local passwords (only the break-glass account when switched off)
 ]
+# Single sign-on (OIDC, optional): groups claim → read/write/admin (mutt_project/sso.py, docs/security.md).
+MUTT_LOCAL_LOGIN = env_bool("MUTT_LOCAL_LOGIN", True)
+MUTT_BREAK_GLASS_USER = env_str("MUTT_BREAK_GLASS_USER", "admin")
+MUTT_OIDC_ENABLED = env_bool("MUTT_OIDC_ENABLED", False)
+OIDC_RP_CLIENT_ID = env_str("OIDC_RP_CLIENT_ID", "")
+OIDC_RP_CLIENT_SECRET = secret("OIDC_RP_CLIENT_SECRET", "")
+OIDC_OP_AUTHORIZATION_ENDPOINT = env_str("OIDC_OP_AUTHORIZATION_ENDPOINT", "")
+OIDC_OP_TOKEN_ENDPOINT = env_str("OIDC_OP_TOKEN_ENDPOINT", "")
+OIDC_OP_USER_ENDPOINT = env_str("OIDC_OP_USER_ENDPOINT", "")
+OIDC_OP_JWKS_ENDPOINT = env_str("OIDC_OP_JWKS_ENDPOINT", "")
+OIDC_RP_SIGN_ALGO = env_str("OIDC_RP_SIGN_ALGO", "RS256")
+OIDC_RP_SCOPES = env_str("OIDC_RP_SCOPES", "openid email profile groups")
+OIDC_TIMEOUT = env_float("OIDC_TIMEOUT", 10.0, minimum=0.5)
+OIDC_GROUPS_CLAIM = env_str("OIDC_GROUPS_CLAIM", "groups")
+OIDC_ADMIN_GROUPS = env_list("OIDC_ADMIN_GROUPS", ["mutt-admin"])
+OIDC_WRITE_GROUPS = env_list("OIDC_WRITE_GROUPS", ["mutt-write"])
+OIDC_READ_GROUPS = env_list("OIDC_READ_GROUPS", ["mutt-read"])
+if MUTT_OIDC_ENABLED:
+    INSTALLED_APPS += ["mozilla_django_oidc"]
+    AUTHENTICATION_BACKENDS.append("mutt_project.sso.MuttOIDCBackend")
+LOGIN_REDIRECT_URL = "/"
+TEMPLATES[0]["OPTIONS"]["context_processors"].append("mutt_project.context.sso")  # the login page's SSO link
 AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
 AXES_COOLOFF_TIME = _timedelta(minutes=LOGIN_COOLOFF_MINUTES)  # failures older than this are forgotten
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]

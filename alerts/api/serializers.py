@@ -260,3 +260,8 @@ class IngestKeySerializer(serializers.ModelSerializer):
 class IngestKeyCreatedSerializer(serializers.Serializer):
     key = serializers.CharField(help_text="The key itself: shown this once, only its hash is stored.")
     ingest_key = IngestKeySerializer()
+
+
+class IngestKeyRevokedSerializer(serializers.Serializer):
+    message = serializers.CharField()
+    ingest_key = IngestKeySerializer()

@@ -323,6 +323,14 @@ class ApiKeyViewSet(
         )
 
 
+@extend_schema_view(
+    create=extend_schema(responses={201: s.IngestKeyCreatedSerializer}),
+    destroy=extend_schema(
+        responses={200: s.IngestKeyRevokedSerializer},
+        parameters=[_REASON_PARAM],
+        description="Revokes the key for good: every ingest process refuses it within seconds.",
+    ),
+)
 class IngestKeyViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -337,7 +345,6 @@ class IngestKeyViewSet(
     permission_classes = [HasAdminScope]
     pagination_class = pagination.ApiKeyPagination
 
-    @extend_schema(responses={201: s.IngestKeyCreatedSerializer})
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
