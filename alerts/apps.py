@@ -7,6 +7,7 @@ class AlertsConfig(AppConfig):
 
     def ready(self) -> None:
         from alerts import signals  # noqa: F401  (rule-version bumps on every change)
+        from mutt_project import checks  # noqa: F401  (deployment checks)
 
         _alias_warnings_log()
 

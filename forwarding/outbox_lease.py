@@ -74,12 +74,12 @@ def chunk_size() -> int:
 @functools.cache
 def _claim_sql(handlings: int) -> str:
     ctes = [
-        f"h{i} AS (SELECT id, next_attempt_at FROM alert_outbox"
+        f"h{i} AS (SELECT id, next_attempt_at FROM alert_outbox"  # nosec B608  # names from range(); values bound
         f" WHERE handling = %(h{i})s AND next_attempt_at <= now()"
         f" ORDER BY next_attempt_at, id LIMIT %(limit)s FOR UPDATE SKIP LOCKED)"
         for i in range(handlings)
     ]
-    union = " UNION ALL ".join(f"SELECT id, next_attempt_at FROM h{i}" for i in range(handlings))
+    union = " UNION ALL ".join(f"SELECT id, next_attempt_at FROM h{i}" for i in range(handlings))  # nosec B608  # ditto
     return f"""
 WITH {", ".join(ctes)},
 due AS (SELECT id, next_attempt_at AS due_at FROM ({union}) u ORDER BY next_attempt_at, id LIMIT %(limit)s)
@@ -89,7 +89,7 @@ UPDATE alert_outbox o SET next_attempt_at = now() + make_interval(secs => %(leas
  WHERE o.id = due.id
 RETURNING o.id, o.correlation_id, o.audit_id, o.audit_received_at, o.payload, o.attempts, due.due_at,
           EXTRACT(EPOCH FROM now() - o.created_at), o.deliveries
-"""
+"""  # nosec B608  # generated CTE names only: every value (handling, limit, lease) is a bound parameter
 
 
 def outbox_claim(limit: int, classes: tuple[tuple[str, ...], ...] | None = None) -> list[LeasedAlert]:

@@ -1,16 +1,31 @@
-"""Ingest API keys: constant-time comparison against every configured key.
+"""Ingest keys: the valid key hashes, held per process and re-read at most every few seconds.
 
-Several keys may be valid at once (INGEST_API_KEYS, comma-separated) so a key
-can be rotated without downtime. They authenticate ingest only: nothing else
-in MUTT reads them.
+Keys are ``alerts.IngestKey`` rows (named, hashed, revocable in the admin and
+the API; ``INGEST_API_KEYS`` is imported once at migrate). The hot path does
+no database query: it hashes the presented key and looks it up in an in-memory
+set that is re-read when older than ``INGEST_KEY_REFRESH_SECONDS``, so a
+revoked key is refused by every ingest process within that time. Several keys
+may be valid at once, so a key is rotated without downtime.
 """
 
 from __future__ import annotations
 
-import hmac
+import logging
+import threading
+import time
 from collections.abc import Callable
 
 from django.conf import settings
+from django.db import DatabaseError
+
+from alerts.models import IngestKey
+from alerts.models.ingest_keys import ingest_key_hash
+
+log = logging.getLogger(__name__)
+
+_lock = threading.Lock()
+_valid: frozenset[str] | None = None
+_read_at = 0.0
 
 
 def presented_api_key(header: Callable[[str], str | None]) -> str | None:
@@ -24,12 +39,33 @@ def presented_api_key(header: Callable[[str], str | None]) -> str | None:
     return None
 
 
+def _valid_hashes() -> frozenset[str]:
+    global _valid, _read_at
+    now = time.monotonic()
+    if _valid is not None and now - _read_at < settings.INGEST_KEY_REFRESH_SECONDS:
+        return _valid
+    with _lock:
+        if _valid is not None and time.monotonic() - _read_at < settings.INGEST_KEY_REFRESH_SECONDS:
+            return _valid
+        try:
+            _valid = frozenset(IngestKey.objects.valid().values_list("key_hash", flat=True))
+        except DatabaseError as exc:
+            # Keep the last set (or, before the first read, the environment's keys): a database
+            # outage answers 503 on store anyway, and must not turn into 401s.
+            log.warning("ingest keys not re-read (%s); using the last set", type(exc).__name__)
+            if _valid is None:
+                _valid = frozenset(ingest_key_hash(k) for k in settings.INGEST_API_KEYS)
+        _read_at = time.monotonic()
+        return _valid
+
+
+def ingest_keys_forget() -> None:
+    """Re-read the keys on the next request (tests, and after a change in this process)."""
+    global _valid
+    _valid = None
+
+
 def api_key_valid(presented: str | None) -> bool:
     if not presented:
         return False
-    candidate = presented.encode("utf-8", "surrogateescape")
-    ok = False
-    # Compare against every key (no early exit) so timing says nothing about which matched.
-    for key in settings.INGEST_API_KEYS:
-        ok |= hmac.compare_digest(candidate, key.encode())
-    return ok
+    return ingest_key_hash(presented) in _valid_hashes()

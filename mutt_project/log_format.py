@@ -55,6 +55,7 @@ def _secret_values() -> list[str]:
         *getattr(settings, "INGEST_API_KEYS", []),
         getattr(settings, "MOOG_API_KEY", ""),
         getattr(settings, "MOOG_PASSWORD", ""),
+        getattr(settings, "METRICS_TOKEN", ""),
     ]
     for url_name in ("DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL"):
         from urllib.parse import urlparse

@@ -77,3 +77,7 @@ V23_ALERT_QUEUE = "mutt:alert_queue"
 V23_DLQ_LISTS = ("mutt:dlq:alerter", "mutt:dlq:moog", "mutt:moog_dead_letter_queue")
 # Per-pod processing lists (BRPOPLPUSH targets), found with SCAN.
 V23_PROCESSING_PATTERNS = ("alerter_processing:*", "moog_processing:*", "mutt:processing:*", "processing:*")
+
+# API request rate per key (or user, or address), shared by every web process:
+# a sorted set of the arrivals counted in the last period (alerts.key_rate).
+API_RATE = f"{PREFIX}:api:rate:"  # + "key:<prefix>" | "user:<id>" | "addr:<address>"

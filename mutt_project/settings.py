@@ -5,6 +5,7 @@ Sections are marked with banners. Values are read once, at start-up.
 
 from __future__ import annotations
 
+from datetime import timedelta as _timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -203,6 +204,8 @@ CELERY_TIMEZONE = "UTC"
 # Ingest
 # =============================================================================
 INGEST_API_KEYS = secret_list("INGEST_API_KEYS") or secret_list("INGEST_API_KEY")
+# Keys live in the database (imported once from INGEST_API_KEYS); each ingest process re-reads them this often.
+INGEST_KEY_REFRESH_SECONDS = env_float("INGEST_KEY_REFRESH_SECONDS", 2.0, minimum=0.0)
 INGEST_MAX_BODY_BYTES = env_int("INGEST_MAX_BODY_BYTES", 10 * 1024 * 1024, minimum=1024)
 INGEST_MAX_EVENTS_PER_REQUEST = env_int("INGEST_MAX_EVENTS_PER_REQUEST", 5000, minimum=1)
 INGEST_MAX_MESSAGE_BYTES = env_int("INGEST_MAX_MESSAGE_BYTES", 64 * 1024, minimum=64)
@@ -342,7 +345,12 @@ REST_FRAMEWORK = {
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", 64 * 1024, minimum=1024)
-API_THROTTLE_RATE = env_str("API_THROTTLE_RATE", "1200/min")  # per key / user / address, per web process
+API_THROTTLE_RATE = env_str(
+    "API_THROTTLE_RATE", "1200/min"
+)  # per key / user / address, across all web processes (Redis)
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.common.CommonMiddleware"), "alerts.api.throttling.RateLimitHeadersMiddleware"
+)
 API_EVENTS_DEFAULT_WINDOW_SECONDS = env_int("API_EVENTS_DEFAULT_WINDOW_SECONDS", 3600, minimum=60)
 SPECTACULAR_SETTINGS = {
     "TITLE": "MUTT API",
@@ -445,6 +453,74 @@ REDIS_PASSWORD_ROTATION = bool(secret("REDIS_PASS_CURRENT"))
 if REDIS_PASSWORD_ROTATION:
     CELERY_BROKER_TRANSPORT_OPTIONS["credential_provider"] = "mutt_project.secrets.RedisPasswordProvider"
 # --- end production runtime ---
+
+# =============================================================================
+# Security: login protection (docs/security.md)
+# =============================================================================
+# Client address: REMOTE_ADDR, or behind our proxy the hop it appended to X-Forwarded-For.
+MUTT_PROXY_COUNT = env_int("MUTT_PROXY_COUNT", 1, minimum=1)
+LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
+LOGIN_COOLOFF_MINUTES = env_int("LOGIN_COOLOFF_MINUTES", 15, minimum=1)
+INSTALLED_APPS += ["axes"]
+MIDDLEWARE += ["axes.middleware.AxesMiddleware"]  # last, as django-axes asks
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out username+address before any password check
+    "mutt_project.sso.LocalLoginBackend",  # local passwords (only the break-glass account when switched off)
+]
+# Single sign-on (OIDC, optional): groups claim → read/write/admin (mutt_project/sso.py, docs/security.md).
+MUTT_LOCAL_LOGIN = env_bool("MUTT_LOCAL_LOGIN", True)
+MUTT_BREAK_GLASS_USER = env_str("MUTT_BREAK_GLASS_USER", "admin")
+MUTT_OIDC_ENABLED = env_bool("MUTT_OIDC_ENABLED", False)
+OIDC_RP_CLIENT_ID = env_str("OIDC_RP_CLIENT_ID", "")
+OIDC_RP_CLIENT_SECRET = secret("OIDC_RP_CLIENT_SECRET", "")
+OIDC_OP_AUTHORIZATION_ENDPOINT = env_str("OIDC_OP_AUTHORIZATION_ENDPOINT", "")
+OIDC_OP_TOKEN_ENDPOINT = env_str("OIDC_OP_TOKEN_ENDPOINT", "")
+OIDC_OP_USER_ENDPOINT = env_str("OIDC_OP_USER_ENDPOINT", "")
+OIDC_OP_JWKS_ENDPOINT = env_str("OIDC_OP_JWKS_ENDPOINT", "")
+OIDC_RP_SIGN_ALGO = env_str("OIDC_RP_SIGN_ALGO", "RS256")
+OIDC_RP_SCOPES = env_str("OIDC_RP_SCOPES", "openid email profile groups")
+OIDC_TIMEOUT = env_float("OIDC_TIMEOUT", 10.0, minimum=0.5)
+OIDC_GROUPS_CLAIM = env_str("OIDC_GROUPS_CLAIM", "groups")
+OIDC_ADMIN_GROUPS = env_list("OIDC_ADMIN_GROUPS", ["mutt-admin"])
+OIDC_WRITE_GROUPS = env_list("OIDC_WRITE_GROUPS", ["mutt-write"])
+OIDC_READ_GROUPS = env_list("OIDC_READ_GROUPS", ["mutt-read"])
+if MUTT_OIDC_ENABLED:
+    INSTALLED_APPS += ["mozilla_django_oidc"]
+    AUTHENTICATION_BACKENDS.append("mutt_project.sso.MuttOIDCBackend")
+LOGIN_REDIRECT_URL = "/"
+TEMPLATES[0]["OPTIONS"]["context_processors"].append("mutt_project.context.sso")  # the login page's SSO link
+AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = _timedelta(minutes=LOGIN_COOLOFF_MINUTES)  # failures older than this are forgotten
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_CLIENT_IP_CALLABLE = "mutt_project.client_ip.client_ip"
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# Content security policy (django-csp 4): only our own vendored scripts and styles, no
+# inline code (nonces where a page cannot avoid it), never framed.
+from csp.constants import NONCE, NONE, SELF  # noqa: E402
+
+INSTALLED_APPS += ["csp"]
+MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1, "csp.middleware.CSPMiddleware")
+TEMPLATES[0]["OPTIONS"]["context_processors"].append("csp.context_processors.nonce")
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, NONCE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+# Prometheus sends it as a bearer token (deploy/prometheus, deploy/k8s); empty: /metrics open.
+METRICS_TOKEN = secret("METRICS_TOKEN", "")
 
 # =============================================================================
 # Beat schedule (owned by remediation)

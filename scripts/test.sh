@@ -18,6 +18,13 @@ fi
 .venv/bin/ruff format --check --quiet .
 .venv/bin/mypy
 # --- end issue 8 ---
+# Security lint: bandit at medium severity and above on the product code (findings justified inline with nosec).
+.venv/bin/bandit --quiet --recursive alerts ingest forwarding remediation mutt_project scripts \
+  --exclude '*/migrations/*' --severity-level medium 2>/dev/null || {
+  .venv/bin/bandit --recursive alerts ingest forwarding remediation mutt_project scripts \
+    --exclude '*/migrations/*' --severity-level medium
+  exit 1
+}
 # ---- issue 11: the dashboard's browser test (chromium + chromedriver) and promtool (alert rules) ----
 missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)

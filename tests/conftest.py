@@ -58,10 +58,12 @@ def module_singletons_reset() -> None:
     the ingest notifier's pending counts and remembered Redis failure."""
     from alerts.rule_cache import ruleset_forget  # needs the apps loaded
     from alerts.services.committing import stage_forget
+    from ingest.auth import ingest_keys_forget
     from ingest.notifier import notifier_reset
 
     reset_redis()
     notifier_reset()
+    ingest_keys_forget()
     ruleset_forget()
     stage_forget()
 

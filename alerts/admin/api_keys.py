@@ -11,5 +11,5 @@ admin.site.unregister(APIKey)  # the library's unscoped model is not used
 
 @admin.register(ApiKey)
 class ApiKeyAdmin(APIKeyModelAdmin):
-    list_display = (*APIKeyModelAdmin.list_display, "scope")
+    list_display = (*APIKeyModelAdmin.list_display, "scope", "rate_limit", "last_used_at")
     list_filter = ("scope", "revoked", "created")

@@ -8,8 +8,10 @@ stored or logged. A valid key authenticates as an ``ApiKeyPrincipal`` whose
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
+from django.utils import timezone
 from rest_framework import authentication, exceptions
 
 from alerts.models import ApiKey
@@ -39,6 +41,18 @@ class ApiKeyPrincipal:
         return self.name
 
 
+LAST_USED_EVERY_SECONDS = 60.0  # per process: one UPDATE a minute per key at most, never one per request
+_last_used_written: dict[str, float] = {}
+
+
+def _last_used_touch(pk: str) -> None:
+    now = time.monotonic()
+    if now - _last_used_written.get(pk, -LAST_USED_EVERY_SECONDS) < LAST_USED_EVERY_SECONDS:
+        return
+    _last_used_written[pk] = now
+    ApiKey.objects.filter(pk=pk).update(last_used_at=timezone.now())
+
+
 def presented_key(request) -> str | None:
     key = request.META.get("HTTP_X_API_KEY")
     if key:
@@ -62,6 +76,7 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
             raise exceptions.AuthenticationFailed("Invalid API key.") from None
         if api_key.has_expired:
             raise exceptions.AuthenticationFailed("API key expired.")
+        _last_used_touch(api_key.pk)
         return ApiKeyPrincipal(name=api_key.name, scope=api_key.scope, key_prefix=api_key.prefix), api_key
 
     def authenticate_header(self, request) -> str:

@@ -26,6 +26,11 @@ def request_scope(request) -> str | None:
         return scope
     if user.is_superuser:
         return ApiKeyScope.ADMIN
+    from mutt_project.sso import user_role  # a single sign-on user's role is its group
+
+    role = user_role(user)
+    if role:
+        return role
     return ApiKeyScope.WRITE if user.is_staff else ApiKeyScope.READ
 
 

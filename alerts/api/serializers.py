@@ -10,7 +10,7 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from alerts.choices import AuditOperation, ForwardStatus, HandlingChoices, SourceChoices
-from alerts.models import AlertRule, ApiKey, ConfigAuditLog, DevelopmentHost, DeviceTeam
+from alerts.models import AlertRule, ApiKey, ConfigAuditLog, DevelopmentHost, DeviceTeam, IngestKey
 
 _HANDLING_HELP = "One of " + ", ".join(HandlingChoices.values) + " (Ignore is accepted as Suppress)."
 
@@ -232,8 +232,10 @@ class ApiKeySerializer(serializers.ModelSerializer):
 
     class Meta:
         model = ApiKey
-        fields = ["prefix", "name", "scope", "created", "expiry_date", "revoked", "reason"]
-        read_only_fields = ["prefix", "created", "expiry_date", "revoked"]
+        fields = [
+            "prefix", "name", "scope", "created", "expiry_date", "rate_limit", "last_used_at", "revoked", "reason",
+        ]  # fmt: skip
+        read_only_fields = ["prefix", "created", "last_used_at", "revoked"]
         extra_kwargs = {"name": {"required": True, "allow_blank": False}}
 
 
@@ -277,3 +279,27 @@ class UnmatchedSummarySerializer(serializers.Serializer):
     since = serializers.DateTimeField()
     until = serializers.DateTimeField()
     hosts = UnmatchedHostSerializer(many=True)
+
+
+class IngestKeySerializer(serializers.ModelSerializer):
+    """An ingest key as listed: never the key or its hash."""
+
+    revoked = serializers.SerializerMethodField()
+
+    class Meta:
+        model = IngestKey
+        fields = ["id", "name", "prefix", "created_at", "created_by", "expires_at", "revoked_at", "revoked", "imported"]
+        read_only_fields = ["id", "prefix", "created_at", "created_by", "revoked_at", "imported"]
+
+    def get_revoked(self, obj) -> bool:
+        return obj.revoked_at is not None
+
+
+class IngestKeyCreatedSerializer(serializers.Serializer):
+    key = serializers.CharField(help_text="The key itself: shown this once, only its hash is stored.")
+    ingest_key = IngestKeySerializer()
+
+
+class IngestKeyRevokedSerializer(serializers.Serializer):
+    message = serializers.CharField()
+    ingest_key = IngestKeySerializer()

@@ -11,6 +11,7 @@ router.register("dev-hosts", views.DevelopmentHostViewSet, basename="dev-host")
 router.register("teams", views.DeviceTeamViewSet, basename="team")
 router.register("audit-logs", views.ConfigAuditLogViewSet, basename="audit-log")
 router.register("api-keys", views.ApiKeyViewSet, basename="api-key")
+router.register("ingest-keys", views.IngestKeyViewSet, basename="ingest-key")
 # --- issue 14: alert lifecycle configuration ---
 router.register("oid-mappings", lifecycle.OidMappingViewSet, basename="oid-mapping")
 router.register("maintenance-windows", lifecycle.MaintenanceWindowViewSet, basename="maintenance-window")

@@ -15,7 +15,7 @@ from alerts.api import filtersets, pagination
 from alerts.api import serializers as s
 from alerts.api.errors import Conflict
 from alerts.api.permissions import HasAdminScope, request_actor
-from alerts.models import AlertRule, ApiKey, ConfigAuditLog, DevelopmentHost, DeviceTeam
+from alerts.models import AlertRule, ApiKey, ConfigAuditLog, DevelopmentHost, DeviceTeam, IngestKey
 from alerts.services.api_keys import api_key_create, api_key_revoke
 from alerts.services.config import (
     ConfigChange,
@@ -29,6 +29,7 @@ from alerts.services.config import (
     rule_delete,
     rule_update,
 )
+from alerts.services.ingest_keys import ingest_key_create, ingest_key_revoke
 
 
 class StrictQueryParamsMixin:
@@ -321,6 +322,8 @@ class ApiKeyViewSet(
         api_key, key = api_key_create(
             name=data["name"],
             scope=data.get("scope", "read"),
+            rate_limit=data.get("rate_limit", ""),
+            expiry_date=data.get("expiry_date"),
             changed_by=request_actor(request),
             reason=data.get("reason", ""),
         )
@@ -341,3 +344,43 @@ class ApiKeyViewSet(
         return Response(
             {"prefix": api_key.prefix, "message": "API key revoked", "api_key": self.get_serializer(api_key).data}
         )
+
+
+@extend_schema_view(
+    create=extend_schema(responses={201: s.IngestKeyCreatedSerializer}),
+    destroy=extend_schema(
+        responses={200: s.IngestKeyRevokedSerializer},
+        parameters=[_REASON_PARAM],
+        description="Revokes the key for good: every ingest process refuses it within seconds.",
+    ),
+)
+class IngestKeyViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Ingest keys (admin scope only): list, make (the key is in the answer, once), revoke (DELETE)."""
+
+    queryset = IngestKey.objects.all().order_by("-created_at")
+    serializer_class = s.IngestKeySerializer
+    permission_classes = [HasAdminScope]
+    pagination_class = pagination.ApiKeyPagination
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        row, key = ingest_key_create(
+            name=data["name"], expires_at=data.get("expires_at"), changed_by=request_actor(request)
+        )
+        return Response({"key": key, "ingest_key": self.get_serializer(row).data}, status=201)
+
+    def destroy(self, request, *args, **kwargs):
+        row = self.get_object()
+        if row.revoked_at is not None:
+            raise Conflict("This ingest key is already revoked.")
+        reason = request.query_params.get("reason", "")[:500]
+        row = ingest_key_revoke(key=row, changed_by=request_actor(request), reason=reason)
+        return Response({"message": "ingest key revoked", "ingest_key": self.get_serializer(row).data})

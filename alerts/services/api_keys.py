@@ -6,6 +6,8 @@ Creating and revoking a key through the API is audited in ``config_audit_log``
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.db import transaction
 
 from alerts.choices import ApiKeyScope, AuditOperation
@@ -14,16 +16,34 @@ from alerts.services.config import ConfigChange, config_audit_write
 
 
 def _public(api_key: ApiKey) -> dict:
-    return {"prefix": api_key.prefix, "name": api_key.name, "scope": api_key.scope, "revoked": api_key.revoked}
+    expiry = api_key.expiry_date.isoformat() if api_key.expiry_date else None
+    return {
+        "prefix": api_key.prefix,
+        "name": api_key.name,
+        "scope": api_key.scope,
+        "rate_limit": api_key.rate_limit,
+        "expiry_date": expiry,
+        "revoked": api_key.revoked,
+    }
 
 
-def api_key_create(*, name: str, scope: str, changed_by: str | None = None, reason: str = "") -> tuple[ApiKey, str]:
-    """A new key with one scope; returns the row and the key itself (the only time it is visible)."""
+def api_key_create(
+    *,
+    name: str,
+    scope: str,
+    rate_limit: str = "",
+    expiry_date: datetime | None = None,
+    changed_by: str | None = None,
+    reason: str = "",
+) -> tuple[ApiKey, str]:
+    """A new key with one scope (optionally its own rate and an expiry); returns the row and the key itself
+    (the only time it is visible)."""
     if scope not in ApiKeyScope.values:
         raise ValueError(f"scope must be one of {', '.join(ApiKeyScope.values)}")
-    ApiKey(name=name, scope=scope).full_clean(exclude=["id", "prefix", "hashed_key"])
+    fields = {"name": name, "scope": scope, "rate_limit": rate_limit, "expiry_date": expiry_date}
+    ApiKey(**fields).full_clean(exclude=["id", "prefix", "hashed_key"])
     with transaction.atomic():
-        api_key, key = ApiKey.objects.create_key(name=name, scope=scope)
+        api_key, key = ApiKey.objects.create_key(**fields)
         if changed_by is not None:
             config_audit_write(
                 change=ConfigChange(user=changed_by, reason=reason),

@@ -40,11 +40,20 @@ def test_promtool_accepts_the_rules():
     assert "SUCCESS" in result.stdout
 
 
-def test_the_monitoring_profile_config_is_valid_and_loads_the_rules():
-    """docker-compose's monitoring profile: Prometheus scrapes ingest and web and evaluates our rules."""
+def test_the_monitoring_profile_config_is_valid_and_loads_the_rules(tmp_path):
+    """docker-compose's monitoring profile: Prometheus scrapes ingest and web and evaluates our rules.
+
+    promtool insists the scrape token file exists: the copy checked here names one in tmp_path.
+    """
     promtool = shutil.which("promtool")
     assert promtool, "make test installs the Debian package prometheus (promtool)"
-    config = ROOT / "deploy" / "prometheus" / "prometheus.yml"
+    source = yaml.safe_load((ROOT / "deploy" / "prometheus" / "prometheus.yml").read_text())
+    (tmp_path / "metrics_token").write_text("scrape-token")
+    for job in source["scrape_configs"]:
+        job["authorization"]["credentials_file"] = str(tmp_path / "metrics_token")
+    shutil.copy(RULES, tmp_path / "mutt-alerts.yml")
+    config = tmp_path / "prometheus.yml"
+    config.write_text(yaml.safe_dump(source))
     result = subprocess.run([promtool, "check", "config", str(config)], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "mutt-alerts.yml" in result.stdout and "rules found" in result.stdout

@@ -15,6 +15,7 @@ PRODUCTION = {
     "DJANGO_ALLOWED_HOSTS": "mutt.example.com",
     "INGEST_API_KEYS": "k1",
     "MUTT_BEHIND_PROXY": "1",
+    "METRICS_TOKEN": secrets.token_urlsafe(32),
 }
 
 
@@ -39,3 +40,8 @@ def test_check_deploy_flags_development_settings():
     result = _check({"PATH": PRODUCTION["PATH"], "DJANGO_SECRET_KEY": PRODUCTION["DJANGO_SECRET_KEY"]})
     assert result.returncode != 0
     assert "security.W004" in result.stderr  # no HSTS outside production
+
+
+def test_check_deploy_flags_open_metrics():
+    result = _check({k: v for k, v in PRODUCTION.items() if k != "METRICS_TOKEN"})
+    assert result.returncode != 0 and "mutt.W001" in result.stderr
