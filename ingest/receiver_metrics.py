@@ -44,7 +44,7 @@ STORE_FAILURES = Counter(
 )
 SNMP_REFUSED = Counter(
     "mutt_receiver_snmp_refused_total",
-    "SNMP messages refused before reading (unknownCommunityName, wrongDigest, decryptionError, unknownUserName, ...)",
+    "SNMP messages refused before reading (pysnmp errors: unknownCommunityName, authenticationFailure, decryptionError, unknownUserName, ...)",
     ["reason"],
 )
 UDP_RCVBUF_ERRORS = Gauge(

@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from pysnmp.carrier.asyncio.dgram import udp, udp6
 from pysnmp.entity import config, engine
 from pysnmp.proto import errind, error, rfc3411
-from pysnmp.proto.api import v2c
+from pysnmp.proto.api import v1, v2c
 from pysnmp.proto.proxy import rfc2576
 
 from ingest.parsing import EventError, encode_event, normalise_event
@@ -107,12 +107,19 @@ class SnmpReceiver:
         for index, community in enumerate(self.communities):
             config.add_v1_system(eng, f"mutt-community-{index}", community)
         for spec in self.users:
-            config.add_v3_user(eng, **v3_user(spec))
-        eng.observer.register_observer(self._security_refused, "rfc3412.prepareDataElements:sm-failure")
-        eng.observer.register_observer(self._security_refused, "rfc2576.prepareDataElements:sm-failure")
+            user = v3_user(spec)
+            if "securityEngineId" in user:  # traps: keys localised to the sender's engine
+                config.add_v3_user(eng, **user)
+                del user["securityEngineId"]
+            config.add_v3_user(eng, **user)  # informs: to this receiver's own engine (discovered by the sender)
+        eng.observer.register_observer(
+            self._security_refused,
+            "rfc3412.prepareDataElements:sm-failure",
+            "rfc2576.prepareDataElements:sm-failure",
+        )
         eng.observer.register_observer(self._community_seen, "rfc2576.processIncomingMsg")
         eng.message_dispatcher.register_context_engine_id(
-            b"", (v2c.TrapPDU.tagSet, v2c.SNMPv2TrapPDU.tagSet, v2c.InformRequestPDU.tagSet), self._pdu
+            b"", (v1.TrapPDU.tagSet, v2c.SNMPv2TrapPDU.tagSet, v2c.InformRequestPDU.tagSet), self._pdu
         )
         eng.transport_dispatcher.job_started(1)  # keep the dispatcher serving
 

@@ -68,9 +68,9 @@ def start_receiver(tmp_path: Path, **settings: str) -> Receiver:
     }
     for name, value in settings.items():
         env[name] = value
-    for name in ("SYSLOG_TLS_PORT", "SNMP_TRAP_PORT"):
+    for key, name in (("tls", "SYSLOG_TLS_PORT"), ("trap", "SNMP_TRAP_PORT")):
         if env.get(name) not in (None, "0"):
-            ports[name.split("_")[1].lower()] = int(env[name])
+            ports[key] = int(env[name])
     log_path = tmp_path / f"receivers-{len(list(tmp_path.glob('receivers-*.log')))}.log"
     proc = subprocess.Popen(
         [sys.executable, "manage.py", "receivers"],
