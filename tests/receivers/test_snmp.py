@@ -112,3 +112,39 @@ def test_inform_is_acknowledged_after_it_is_stored(snmp):
     assert result.returncode == 0, result.stderr
     [event] = events_with(v2)
     assert event["snmp_pdu"] == "inform"
+
+
+LINK_UP = "1.3.6.1.6.3.1.1.5.4"
+
+
+def test_link_down_then_link_up_sent_natively_clear_as_through_snmptrapd(snmp, workers, moog_sink):
+    from django.db import connection
+
+    from alerts.models import AlertSignature, EventAuditLog, OidMapping
+    from alerts.trap_defaults import standard_traps_load
+    from tests.alerts.factories import make_rule
+
+    with connection.cursor() as cursor:
+        cursor.execute("TRUNCATE event_audit_log")
+    standard_traps_load(OidMapping)
+    rule = make_rule(match_type="trap_name", match_string="linkDown", prod_handling="Page_and_ticket")
+    workers.start("classify,forward")
+    port = snmp.ports["trap"]
+    target = ["-v", "2c", "-c", "mutt-community", f"udp:127.0.0.1:{port}", ""]
+
+    def bodies():
+        return [r["body"] for r in moog_sink.received(accepted_only=True)]
+
+    assert _send("snmptrap", port, *target, LINK_DOWN, f"{IF_INDEX}.5", "i", "5").returncode == 0
+    [alert] = wait_for(bodies, timeout=60, message="linkDown delivered")
+    assert alert["type"] == "linkDown" and alert["rule_id"] == rule.id
+    assert _send("snmptrap", port, *target, LINK_UP, f"{IF_INDEX}.5", "i", "5").returncode == 0
+    delivered = wait_for(lambda: len(b := bodies()) >= 2 and b, timeout=60, message="linkUp delivered")
+    clear = delivered[1]
+    assert clear["severity"] == 0 and clear["signature"] == alert["signature"] and clear["type"] == "linkUp"
+    rows = wait_for(lambda: len(r := list(EventAuditLog.objects.all())) >= 2 and r, timeout=30, message="2 audits")
+    assert sorted(r.trap_name for r in rows) == ["linkDown", "linkUp"] and len(rows) == 2
+    up = next(r for r in rows if r.trap_name == "linkUp")
+    down = next(r for r in rows if r.trap_name == "linkDown")
+    assert up.clears == down.correlation_id and down.hostname == "127.0.0.1"
+    assert AlertSignature.objects.get(signature=alert["signature"]).is_open is False
