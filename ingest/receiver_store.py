@@ -31,7 +31,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from ingest.receiver_metrics import FLUSH, FLUSH_SIZE, PENDING, STORE_FAILURES
+from ingest.receiver_metrics import DROPPED, FLUSH, FLUSH_SIZE, PENDING, STORE_FAILURES
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +40,8 @@ BACKLOG_FULL = "backlog_full"
 UNAVAILABLE = "storage_unavailable"
 _RETRY_FIRST = 0.2
 _RETRY_MAX = 2.0
+# After close(): how long unstorable messages are retried before the process gives up on them.
+SHUTDOWN_GRACE_SECONDS = 20.0
 
 
 @dataclass
@@ -92,6 +94,7 @@ class Committer:
         self._space = asyncio.Event()
         self._space.set()
         self._closing = False
+        self._closed_at = float("inf")
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mutt-receiver-store")
 
     def _add(self, item: _Item) -> None:
@@ -143,7 +146,9 @@ class Committer:
                 group.append(item)
                 count += len(item.events)
             body = b"[" + b",".join(e for item in group for e in item.events) + b"]"
-            await self._write(loop, body, count, group[0].received_at)
+            if not await self._write(loop, body, count, group[0].received_at):
+                DROPPED.labels("all", "shutdown").inc(count)
+                log.error("receiver: stopping with storage unavailable: %d messages read were not stored", count)
             self.pending -= count
             self.stored_total += count
             PENDING.set(self.pending)
@@ -153,7 +158,7 @@ class Committer:
                 if item.done is not None and not item.done.done():
                     item.done.set_result(None)
 
-    async def _write(self, loop, body: bytes, count: int, received_at: datetime) -> None:
+    async def _write(self, loop, body: bytes, count: int, received_at: datetime) -> bool:
         pause = _RETRY_FIRST
         while True:
             started = time.perf_counter()
@@ -168,7 +173,9 @@ class Committer:
                 if not self.last_store_ok:
                     log.warning("receiver: storing again (%d messages waiting)", self.pending)
                 self.last_store_ok = True
-                return
+                return True
+            if self._closing and time.monotonic() > self._closed_at + SHUTDOWN_GRACE_SECONDS:
+                return False
             STORE_FAILURES.labels(outcome).inc()
             if self.last_store_ok:
                 log.warning("receiver: %s; holding %d messages and retrying (TCP senders wait)", outcome, self.pending)
@@ -179,6 +186,7 @@ class Committer:
     def close(self) -> None:
         """Stop taking ``offer``s; ``run`` stores what is queued, then returns."""
         self._closing = True
+        self._closed_at = time.monotonic()
         self._wake.set()
 
     def shutdown(self) -> None:

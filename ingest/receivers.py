@@ -46,8 +46,6 @@ log = logging.getLogger("ingest.receivers")
 
 _READ_BYTES = 64 * 1024
 _HANDSHAKE_SECONDS = 10.0
-# An open connection counts as idle (evictable when the limit is reached) after this long without data.
-_EVICTABLE_IDLE_SECONDS = 1.0
 _LOG_EVERY_SECONDS = 10.0
 
 
@@ -169,6 +167,7 @@ class _Conn:
     transport: str
     last_active: float = field(default_factory=time.monotonic)
     busy: bool = False
+    evicted: bool = False
 
 
 class SyslogStream:
@@ -183,11 +182,10 @@ class SyslogStream:
         self.open: dict[int, _Conn] = {}
 
     def _make_room(self, peer: str) -> bool:
-        """At the limit: close the connection idle longest (if idle at all); False to refuse this one."""
+        """At the limit: close the connection idle longest; False (refuse this one) when all wait for storage."""
         if len(self.open) < self.max_connections:
             return True
-        now = time.monotonic()
-        idle = [c for c in self.open.values() if not c.busy and now - c.last_active >= _EVICTABLE_IDLE_SECONDS]
+        idle = [c for c in self.open.values() if not c.busy]
         if not idle:
             CONNECTIONS_CLOSED.labels(self.transport, "limit_refused").inc()
             self.ctx.warn("limit", self.transport, "%s connection from %s refused: %d open, none idle",
@@ -197,6 +195,7 @@ class SyslogStream:
         CONNECTIONS_CLOSED.labels(self.transport, "limit_idle").inc()
         self.ctx.warn("limit", self.transport, "%s: %d connections open (the limit): closing the one idle longest",
                       self.transport, len(self.open))  # fmt: skip
+        victim.evicted = True
         victim.writer.close()
         self.open.pop(id(victim.writer), None)
         return True
@@ -245,7 +244,7 @@ class SyslogStream:
                 CONNECTIONS_CLOSED.labels(self.transport, "idle").inc()
                 log.info("receiver: %s connection from %s idle for %.0f s: closed", self.transport, peer, self.idle)
                 return
-            if conn.writer.is_closing():
+            if conn.evicted:
                 return  # closed for the connection limit while we waited
             conn.last_active = time.monotonic()
             frames, errors = framer.feed(data) if data else framer.close()

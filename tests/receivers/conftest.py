@@ -112,7 +112,7 @@ def receiver_factory(tmp_path, redis_client, transactional_db):
 @pytest.fixture(scope="module")
 def shared_receiver(tmp_path_factory, django_db_setup, django_db_blocker):
     """One receivers process for a module's tests (starting one costs seconds)."""
-    receiver = start_receiver(tmp_path_factory.mktemp("receivers"))
+    receiver = start_receiver(tmp_path_factory.mktemp("receivers"), SYSLOG_TCP_MAX_CONNECTIONS="6")
     yield receiver
     receiver.stop()
 

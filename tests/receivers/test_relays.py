@@ -177,3 +177,39 @@ log {{ source(s_file); rewrite(r_host); destination(d_mutt); }};
     event = events[0]
     assert (event["hostname"], event["syslog_severity"], event["facility"]) == ("syslog-ng-relay-01", 3, "local2")
     assert event["program"] == "ngapp" and event["syslog_format"] == "rfc3164"
+
+
+def test_tls_handshake_from_an_unknown_client_is_counted_and_logged(receiver, certs):
+    import socket
+    import ssl
+
+    port = receiver.ports["tls"]
+
+    def failures() -> float:
+        return receiver.metric("mutt_receiver_connections_closed_total", transport="tls", reason="tls_handshake")
+
+    before = failures()
+    for cert in ("stranger", None):  # a certificate from another CA, then none at all
+        context = ssl.create_default_context(cafile=str(certs / "ca.crt"))
+        if cert:
+            context.load_cert_chain(str(certs / f"{cert}.crt"), str(certs / f"{cert}.key"))
+        with socket.create_connection(("127.0.0.1", port), timeout=30) as raw:
+            try:
+                with context.wrap_socket(raw, server_hostname="localhost") as tls:
+                    tls.sendall(b"<13>Jan  2 10:00:00 h app: should not be stored\n")
+                    tls.recv(1)  # TLS 1.3: the server's refusal arrives after the client's handshake
+            except (ssl.SSLError, ConnectionError):
+                pass
+    wait_for(lambda: failures() == before + 2, timeout=30, message="2 refused handshakes counted")
+    assert "tls handshake with 127.0.0.1 failed" in receiver.log()
+    assert not events_with("should not be stored")
+    # A known client still gets through.
+    marker = f"known-tls-{uuid.uuid4().hex[:8]}"
+    context = ssl.create_default_context(cafile=str(certs / "ca.crt"))
+    context.load_cert_chain(str(certs / "client.crt"), str(certs / "client.key"))
+    with (
+        socket.create_connection(("127.0.0.1", port), timeout=30) as raw,
+        context.wrap_socket(raw, server_hostname="localhost") as tls,
+    ):
+        tls.sendall(f"<13>Jan  2 10:00:00 h app: {marker}\n".encode())
+    wait_for(lambda: events_with(marker), timeout=30, message="the known client's message")
