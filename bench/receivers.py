@@ -186,6 +186,10 @@ def stream_send(stack: Stack, marker: str, total: int, connections: int, tls: bo
             if pause is not None and start == len(data) // 2:
                 pause.wait()
             sock.sendall(b"".join(data[start : start + 500]))
+        if isinstance(sock, ssl.SSLSocket):
+            sock = sock.unwrap()  # close_notify, as a syslog sender closing cleanly does
+        sock.shutdown(socket.SHUT_WR)
+        sock.recv(1)  # until the receiver has read everything and closed its side
         sock.close()
 
     threads = [threading.Thread(target=one, args=(n,)) for n in range(connections)]

@@ -272,6 +272,9 @@ class SyslogStream:
 def tls_context(cert: str, key: str, client_ca: str) -> ssl.SSLContext:
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.minimum_version = ssl.TLSVersion.TLSv1_2
+    # No TLS 1.3 session tickets: a sender that writes and closes without reading them leaves them
+    # unread, its kernel answers the close with a reset, and a reset discards what it sent last.
+    context.num_tickets = 0
     context.load_cert_chain(cert, key)
     if client_ca:
         context.load_verify_locations(cafile=client_ca)
