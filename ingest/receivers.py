@@ -332,7 +332,9 @@ class Receivers:
 
     def state(self) -> dict:
         return {
-            "ok": bool(self.listening) and self.committer.last_store_ok,
+            # Not ready only when nothing listens: during a database outage the receivers still read
+            # (and hold) what devices send, so taking them out of a Service would lose UDP.
+            "ok": bool(self.listening),
             "listening": self.listening,
             "storing": self.committer.last_store_ok,
             "pending": self.committer.pending,
