@@ -57,7 +57,7 @@ ETC=$root/etc/mutt
 STATE=$root/var/lib/mutt
 UNITS=$root/etc/systemd/system
 PYTHON=${MUTT_INSTALL_PYTHON:-python3.11}
-UNIT_FILES=(mutt.target mutt-ingest.service mutt-web.service mutt-worker@.service mutt-beat.service mutt-flower.service)
+UNIT_FILES=(mutt.target mutt-ingest.service mutt-receivers.service mutt-web.service mutt-worker@.service mutt-beat.service mutt-flower.service)
 INSTANCES=(mutt-worker@classify.service mutt-worker@forward.service mutt-worker@maintenance.service)
 
 say() { echo "install: $*"; }
@@ -70,7 +70,7 @@ fi
 
 if [ "$uninstall" = 1 ]; then
   if system && command -v systemctl >/dev/null; then
-    systemctl disable --now mutt.target "${INSTANCES[@]}" mutt-ingest.service mutt-web.service \
+    systemctl disable --now mutt.target "${INSTANCES[@]}" mutt-ingest.service mutt-receivers.service mutt-web.service \
       mutt-beat.service mutt-flower.service 2>/dev/null || true
   fi
   for unit in "${UNIT_FILES[@]}"; do rm -f "$UNITS/$unit"; done

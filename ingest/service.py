@@ -146,16 +146,7 @@ def _store(events_json: bytes, event_count: int, received_at: datetime) -> None:
     """Backpressure check, then the one INSERT; 503 + Retry-After when either cannot be done."""
     retry_after = settings.INGEST_RETRY_AFTER_SECONDS
     try:
-        try:
-            full = _insert_unless_backlog_full(events_json, event_count, received_at)
-        except (OperationalError, InterfaceError):
-            if connection.in_atomic_block:
-                raise
-            # A persistent connection goes stale when PostgreSQL restarts: drop it and try once
-            # more on a fresh one. A repeated INSERT is harmless: the batch carries its
-            # correlation ids and received_at, and classification inserts audit rows by that key.
-            _connection_drop()
-            full = _insert_unless_backlog_full(events_json, event_count, received_at)
+        full = batch_store(events_json, event_count, received_at)
     except DatabaseError as exc:
         log.warning("ingest: batch not stored (%s: %s); answering 503", type(exc).__name__, str(exc)[:200])
         _connection_drop()
@@ -165,6 +156,28 @@ def _store(events_json: bytes, event_count: int, received_at: datetime) -> None:
     # Stored: wake the classifiers (coalesced with the counters, one Redis round trip at most).
     # Inside an outer transaction (tests, scripts) only once it commits.
     transaction.on_commit(lambda: classifiers_wake_and_count(events=event_count, at=received_at.timestamp()))
+
+
+def batch_store(events_json: bytes, event_count: int, received_at: datetime) -> bool:
+    """Store one batch unless the backlog is full (True: full, nothing stored); raises ``DatabaseError``.
+
+    The HTTP front door and the native receivers (``ingest.receiver_store``) both store through here.
+    """
+    try:
+        return _insert_unless_backlog_full(events_json, event_count, received_at)
+    except (OperationalError, InterfaceError):
+        if connection.in_atomic_block:
+            raise
+        # A persistent connection goes stale when PostgreSQL restarts: drop it and try once
+        # more on a fresh one. A repeated INSERT is harmless: the batch carries its
+        # correlation ids and received_at, and classification inserts audit rows by that key.
+        _connection_drop()
+        return _insert_unless_backlog_full(events_json, event_count, received_at)
+
+
+def connection_drop() -> None:
+    """Close this thread's database connection (after a failure; the next query opens a fresh one)."""
+    _connection_drop()
 
 
 def _insert_unless_backlog_full(events_json: bytes, event_count: int, received_at: datetime) -> bool:

@@ -216,6 +216,44 @@ INGEST_RETRY_AFTER_SECONDS = env_int("INGEST_RETRY_AFTER_SECONDS", 5, minimum=1)
 # timestamp, hostname and message always are; name more (e.g. site) to refuse events without them.
 INGEST_REQUIRED_FIELDS = tuple(env_list("INGEST_REQUIRED_FIELDS", ["timestamp", "message", "hostname"]))
 
+# --- native receivers: syslog UDP/TCP/TLS and SNMP traps/informs (docs/receivers.md) ---
+# A port of 0 turns that listener off. 514/162 need CAP_NET_BIND_SERVICE (deploy/systemd, deploy/k8s).
+RECEIVER_HOST = env_str("RECEIVER_HOST", "127.0.0.1")
+SYSLOG_UDP_PORT = env_int("SYSLOG_UDP_PORT", 5514, minimum=0, maximum=65535)
+SYSLOG_TCP_PORT = env_int("SYSLOG_TCP_PORT", 5514, minimum=0, maximum=65535)
+SYSLOG_TLS_PORT = env_int("SYSLOG_TLS_PORT", 0, minimum=0, maximum=65535)
+# TLS (RFC 5425) with the certificate the HTTPS servers use unless set apart; a CA file makes
+# client certificates required (and checked against it).
+SYSLOG_TLS_CERT = env_str("SYSLOG_TLS_CERT", env_str("MUTT_TLS_CERT"))
+SYSLOG_TLS_KEY = env_str("SYSLOG_TLS_KEY", env_str("MUTT_TLS_KEY"))
+SYSLOG_TLS_CLIENT_CA = env_str("SYSLOG_TLS_CLIENT_CA")
+SYSLOG_MAX_MESSAGE_BYTES = env_int("SYSLOG_MAX_MESSAGE_BYTES", 64 * 1024, minimum=480, maximum=16 * 1024 * 1024)
+SYSLOG_DEFAULT_TIMEZONE = env_str("SYSLOG_DEFAULT_TIMEZONE", "UTC")  # for timestamps without a zone
+SYSLOG_TCP_MAX_CONNECTIONS = env_int("SYSLOG_TCP_MAX_CONNECTIONS", 1000, minimum=1)
+SYSLOG_TCP_IDLE_SECONDS = env_float("SYSLOG_TCP_IDLE_SECONDS", 600.0, minimum=1.0)
+SYSLOG_UDP_RCVBUF_BYTES = env_int("SYSLOG_UDP_RCVBUF_BYTES", 8 * 1024 * 1024, minimum=65536)
+# Senders allowed to deliver (CIDR); the default is loopback and the private ranges.
+RECEIVER_ALLOWED_NETWORKS = env_list(
+    "RECEIVER_ALLOWED_NETWORKS",
+    ["127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"],
+)
+# Group commit: a flush every RECEIVER_FLUSH_MS or as soon as RECEIVER_FLUSH_MAX messages wait.
+RECEIVER_FLUSH_MS = env_int("RECEIVER_FLUSH_MS", 20, minimum=0)
+RECEIVER_FLUSH_MAX = env_int("RECEIVER_FLUSH_MAX", 2000, minimum=1, maximum=INGEST_MAX_EVENTS_PER_REQUEST)
+# Read but not yet stored: past this, TCP stops reading and UDP drops (counted).
+RECEIVER_MAX_PENDING = env_int("RECEIVER_MAX_PENDING", 20_000, minimum=1)
+RECEIVER_METRICS_MAX_SOURCES = env_int("RECEIVER_METRICS_MAX_SOURCES", 1000, minimum=0)
+# /health and /metrics of the receiver process (0 = off).
+RECEIVER_HEALTH_HOST = env_str("RECEIVER_HEALTH_HOST", "127.0.0.1")
+RECEIVER_HEALTH_PORT = env_int("RECEIVER_HEALTH_PORT", 8098, minimum=0, maximum=65535)
+SNMP_TRAP_PORT = env_int("SNMP_TRAP_PORT", 5162, minimum=0, maximum=65535)
+# SNMPv1/v2c communities accepted (secrets: the environment, NAME_FILE or Vault). None: v1/v2c off.
+SNMP_COMMUNITIES = secret_list("SNMP_COMMUNITIES")
+# SNMPv3 USM users, comma-separated, each user:AUTH:authkey:PRIV:privkey[:engine-id hex]
+# (AUTH MD5|SHA|SHA224|SHA256|SHA384|SHA512, PRIV DES|3DES|AES|AES192|AES256). The engine id is
+# the sender's (traps come from the sender's engine); informs need none.
+SNMP_V3_USERS = secret_list("SNMP_V3_USERS")
+
 # =============================================================================
 # Classification (alerter)
 # =============================================================================

@@ -120,7 +120,7 @@ echo "  api         http://127.0.0.1:$MUTT_WEB_PORT/api/v2/  (X-API-Key: \$MUTT_
 export PROMETHEUS_MULTIPROC_DIR=$(cd "$RUN" && pwd)/prometheus  # MUTT_RUN_DIR may be absolute
 rm -rf "$PROMETHEUS_MULTIPROC_DIR" && mkdir -p "$PROMETHEUS_MULTIPROC_DIR"
 
-processes="ingest web worker-classify worker-forward worker-maintenance beat flower"
+processes="ingest web receivers worker-classify worker-forward worker-maintenance beat flower"
 [ -z "$USER_MOOG_URL" ] && processes="$processes moog-sink"
 
 cat <<MSG

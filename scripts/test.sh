@@ -54,6 +54,34 @@ if ! command -v kubectl >/dev/null 2>&1; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends kubernetes-client >/dev/null
 fi
 # --- end production runtime ---
+# --- native receivers: real senders (logger, rsyslog omfwd plain and TLS, syslog-ng, net-snmp) ---
+missing=()
+command -v logger >/dev/null 2>&1 || missing+=(bsdutils)
+command -v rsyslogd >/dev/null 2>&1 || missing+=(rsyslog)
+[ -e /usr/lib/x86_64-linux-gnu/rsyslog/lmnsd_gtls.so ] || [ -n "$(find /usr/lib -name lmnsd_gtls.so 2>/dev/null | head -1)" ] \
+  || missing+=(rsyslog-gnutls)
+command -v snmptrap >/dev/null 2>&1 || missing+=(snmp)
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+# Debian's syslog-ng and rsyslog conflict (both provide system-log-daemon): syslog-ng-core is
+# unpacked into .run/tools instead of installed, with the libraries it needs installed.
+sng=.run/tools/syslog-ng/usr/sbin/syslog-ng
+if ! command -v syslog-ng >/dev/null 2>&1 && [ ! -x "$sng" ]; then
+  missing+=(libivykis0 libnet1 libpcre3 libjson-c5 libwrap0)
+fi
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "test: installing ${missing[*]} with apt-get (receiver tests with real senders)" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  if [ "$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi
+  $SUDO apt-get update -qq >/dev/null && $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+if ! command -v syslog-ng >/dev/null 2>&1 && [ ! -x "$sng" ]; then
+  echo "test: unpacking syslog-ng-core into .run/tools/syslog-ng (it conflicts with rsyslog as a package)" >&2
+  tmp=$(mktemp -d) && chmod 777 "$tmp"
+  (cd "$tmp" && apt-get download -qq syslog-ng-core >/dev/null 2>&1) && mkdir -p .run/tools/syslog-ng \
+    && dpkg-deb -x "$tmp"/syslog-ng-core_*.deb .run/tools/syslog-ng
+  rm -rf "$tmp"
+fi
+# --- end native receivers ---
 # One PostgreSQL and one Redis per pytest-xdist worker (tests/worker_services.py): outage tests stop
 # and restart their own servers without touching another worker's. Worker N listens on the base
 # ports + N. MUTT_TEST_WORKERS=1 runs one process (the quickest start for a single test file).

@@ -10,7 +10,14 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-UNITS = ["mutt.target", "mutt-ingest.service", "mutt-web.service", "mutt-worker@.service", "mutt-beat.service"]
+UNITS = [
+    "mutt.target",
+    "mutt-ingest.service",
+    "mutt-receivers.service",
+    "mutt-web.service",
+    "mutt-worker@.service",
+    "mutt-beat.service",
+]
 UNITS += ["mutt-flower.service"]
 SERVICES = [u for u in UNITS if u.endswith(".service")]
 
@@ -99,9 +106,10 @@ def test_every_service_restarts_always_and_is_hardened():
             "ProtectHome": "true",
         }.items():
             assert d[key] == [value], (unit, key)
-        # No capabilities, except that ingest may bind 443.
+        # No capabilities, except that ingest may bind 443 and the receivers 514 and 162.
         assert d["CapabilityBoundingSet"][0] == "", unit
-        assert d["CapabilityBoundingSet"][1:] == (["CAP_NET_BIND_SERVICE"] if unit == "mutt-ingest.service" else [])
+        binds = unit in ("mutt-ingest.service", "mutt-receivers.service")
+        assert d["CapabilityBoundingSet"][1:] == (["CAP_NET_BIND_SERVICE"] if binds else [])
         assert d["ReadWritePaths"] == ["/var/lib/mutt"], unit
         assert int(d["LimitNOFILE"][0]) >= 65536, unit
         assert d["PartOf"] == ["mutt.target"], unit
