@@ -8,8 +8,10 @@ rules are re-read from PostgreSQL and recompiled.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
+from contextlib import contextmanager
 
 from django.conf import settings
 from django.db import transaction
@@ -39,8 +41,29 @@ def rules_version_bump() -> None:
         log.warning("rule version bump failed (%s); workers refresh within RULE_CACHE_TTL", type(exc).__name__)
 
 
+_batch = threading.local()
+
+
 def rules_version_bump_on_commit() -> None:
+    if getattr(_batch, "depth", 0):
+        _batch.pending = True  # one bump for the whole batch (``rules_version_bump_once``)
+        return
     transaction.on_commit(rules_version_bump)
+
+
+@contextmanager
+def rules_version_bump_once():
+    """Inside: every bump request folds into one bump on commit (a configuration apply is one version)."""
+    _batch.depth = getattr(_batch, "depth", 0) + 1
+    if _batch.depth == 1:
+        _batch.pending = False
+    try:
+        yield
+    finally:
+        _batch.depth -= 1
+        if _batch.depth == 0 and _batch.pending:
+            _batch.pending = False
+            transaction.on_commit(rules_version_bump)
 
 
 def _load_ruleset() -> RuleSet:

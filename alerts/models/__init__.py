@@ -1,5 +1,6 @@
 from alerts.models.api_keys import ApiKey
 from alerts.models.audit import ConfigAuditLog
+from alerts.models.config_versions import ConfigVersion, LookupRow, LookupTable
 from alerts.models.email import EmailDigest, TeamContact  # Email_only digests (issue 14)
 from alerts.models.lifecycle import AlertSignature, MaintenanceWindow, OidMapping  # alert lifecycle (issue 14)
 from alerts.models.pipeline import AlertOutbox, DeadLetter, EventAuditLog, IngestBatch
@@ -13,12 +14,15 @@ __all__ = [
     "AlertSignature",  # alert lifecycle (issue 14)
     "ApiKey",
     "ConfigAuditLog",
+    "ConfigVersion",
     "DeadLetter",
     "DevelopmentHost",
     "DeviceTeam",
     "EmailDigest",  # issue 14
     "EventAuditLog",
     "IngestBatch",
+    "LookupRow",
+    "LookupTable",
     "MaintenanceWindow",  # alert lifecycle (issue 14)
     "OidMapping",  # alert lifecycle (issue 14)
     "RuleBacktest",  # rule lab (issue 10)
