@@ -19,7 +19,10 @@ index only "which ranks match?":
 - ``trap_name`` rules sit in a dict by lower-cased trap name (the name comes
   from ``alerts.traps.TrapIndex``, resolved once per trap event);
 - ``severity`` rules collapse into an 8-entry table: for each event severity,
-  the best-ranked severity rule it satisfies.
+  the best-ranked severity rule it satisfies;
+- ``lookup`` rules (``criticality=high``) sit in a dict by (field, value): the
+  event's enriched fields (``alerts.enrichment``, one dict lookup per table,
+  compiled with the rules) are looked up there, only when such rules exist.
 
 The winner is the lowest rank among the candidates that also pass their extra
 condition (``syslog_severity``), which is exactly the first match of the
@@ -34,10 +37,12 @@ from typing import Any
 
 import re2
 
+from alerts.enrichment import Lookups, lookup_match
 from alerts.regex import regex_compile
 from alerts.rule_types import (  # noqa: F401  (re-exported: the engine's public names)
     CONTAINS,
     INSTANCE_GROUP,
+    LOOKUP,
     NO_RANK,
     OID_PREFIX,
     REGEX,
@@ -73,8 +78,11 @@ class RuleSet:
         traps: TrapIndex | None = None,
         dev_patterns=None,
         windows: tuple = (),
+        lookups: Lookups | None = None,
     ):
         self._ordered = ordered  # rank -> rule
+        self.lookups = lookups or Lookups()  # enrichment tables, compiled with the rules
+        self._lookup_ranks: dict[tuple[str, str], list[int]] = {}  # (field, value) -> ranks, best first
         self._dev_hosts = dev_hosts
         self._teams = teams
         self._default_handling = default_handling
@@ -104,6 +112,7 @@ class RuleSet:
         *,
         traps: TrapIndex | None = None,
         windows: Iterable = (),
+        lookups: Lookups | None = None,
         default_handling: str = "Log_only",
         default_team: str = "NETO",
     ) -> RuleSet:
@@ -125,6 +134,7 @@ class RuleSet:
             traps,
             dev if dev.has_patterns else None,
             tuple(windows),
+            lookups,
         )
 
     def _build(self) -> None:
@@ -144,6 +154,8 @@ class RuleSet:
                 self._oid_ranks.setdefault(rule.trap_oid or "", []).append(rank)
             elif rule.match_type == TRAP_NAME:
                 self._trap_name_ranks.setdefault((rule.match_string or "").lower(), []).append(rank)
+            elif rule.match_type == LOOKUP:
+                self._lookup_ranks.setdefault(lookup_match(rule.match_string or ""), []).append(rank)
             elif rule.match_type == SEVERITY:
                 for event_severity in range((rule.syslog_severity or 0) + 1):
                     self._severity_best[event_severity] = min(self._severity_best[event_severity], rank)
@@ -163,12 +175,20 @@ class RuleSet:
     def __len__(self) -> int:
         return len(self._ordered)
 
-    def _best_rank(self, message: str, trap_oid, severity, trap_name: str | None = None) -> int:
+    def _best_rank(self, message: str, trap_oid, severity, trap_name: str | None = None, enriched=None) -> int:
         ordered = self._ordered
         needs_severity = self._needs_severity
         best = _NO_RANK
         if isinstance(severity, int) and 0 <= severity <= 7:
             best = self._severity_best[severity]
+        if enriched:
+            for item in enriched.items():
+                for rank in self._lookup_ranks.get(item, ()):
+                    if rank >= best:
+                        break
+                    if not needs_severity[rank] or _severity_ok(ordered[rank], severity):
+                        best = rank
+                        break
         if trap_name is not None and self._trap_name_ranks:
             for rank in self._trap_name_ranks.get(trap_name.lower(), ()):
                 if rank >= best:
@@ -258,7 +278,8 @@ class RuleSet:
             trap_name = facts.mapping.trap_name if facts is not None and facts.mapping is not None else None
         else:
             facts = trap_name = None
-        rank = self._best_rank(event.get("message") or "", trap_oid, event.get("syslog_severity"), trap_name)
+        enriched = self.lookups.enrich(event) if self._lookup_ranks else None
+        rank = self._best_rank(event.get("message") or "", trap_oid, event.get("syslog_severity"), trap_name, enriched)
         if facts is not None or (self._lifecycle_ranks and rank in self._lifecycle_ranks):
             return self._lifecycle_decision(rank, hostname, event, facts)
         return self._decision(self._ordered[rank] if rank != _NO_RANK else None, hostname)
@@ -271,6 +292,7 @@ class RuleSet:
         severity = event.get("syslog_severity")
         facts = self._trap_facts(trap_oid)
         trap_name = facts.mapping.trap_name if facts is not None and facts.mapping is not None else None
+        enriched = self.lookups.enrich(event) or {}
         for rank, rule in enumerate(self._ordered):
             if not _severity_ok(rule, severity):
                 continue
@@ -282,6 +304,9 @@ class RuleSet:
                 hit = oid_matches(rule.trap_oid or "", trap_oid)
             elif rule.match_type == TRAP_NAME:
                 hit = trap_name is not None and trap_name.lower() == (rule.match_string or "").lower()
+            elif rule.match_type == LOOKUP:
+                field, value = lookup_match(rule.match_string or "")
+                hit = enriched.get(field) == value
             else:
                 hit = True  # severity rule: its only condition is the one checked above
             if hit:
@@ -344,6 +369,11 @@ class RuleSet:
                 rank = self._text_ranks[index]
                 if not needs_severity[rank] or _severity_ok(ordered[rank], severity):
                     ranks.add(rank)
+        if self._lookup_ranks:
+            for item in (self.lookups.enrich(event) or {}).items():
+                for rank in self._lookup_ranks.get(item, ()):
+                    if not needs_severity[rank] or _severity_ok(ordered[rank], severity):
+                        ranks.add(rank)
         if trap_oid and self._oid_ranks:
             for prefix in oid_arc_prefixes(trap_oid):
                 for rank in self._oid_ranks.get(prefix, ()):
@@ -351,8 +381,19 @@ class RuleSet:
                         ranks.add(rank)
         return sorted(ranks)
 
+    @property
+    def has_lookup_rules(self) -> bool:
+        return bool(self._lookup_ranks)
+
+    def enrich(self, event: Mapping) -> dict | None:
+        """The event's enriched fields (None without tables): stored on its audit row and sent to Moogsoft."""
+        return self.lookups.enrich(event) if self.lookups else None
+
     def matches_any(self, message: str, trap_oid, severity) -> bool:
-        """Whether any rule's conditions hold (the backtest's cheap pre-filter; no Decision built)."""
+        """Whether any rule's conditions hold (the backtest's cheap pre-filter; no Decision built).
+
+        Lookup rules need the event's host: a caller with such rules compares every event instead.
+        """
         facts = self._trap_facts(trap_oid)
         trap_name = facts.mapping.trap_name if facts is not None and facts.mapping is not None else None
         return self._best_rank(message or "", trap_oid, severity, trap_name) != _NO_RANK

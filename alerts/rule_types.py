@@ -15,6 +15,7 @@ REGEX = "regex"
 OID_PREFIX = "oid_prefix"
 SEVERITY = "severity"
 TRAP_NAME = "trap_name"
+LOOKUP = "lookup"  # match_string "field=value" on a lookup table's enriched field
 # A regex rule with this named group tells instances apart in its signature (e.g. the interface).
 INSTANCE_GROUP = "(?P<instance>"
 
@@ -93,6 +94,8 @@ def usable(rule: RuleSpec) -> bool:
         return rule.syslog_severity is not None
     if rule.match_type == TRAP_NAME:
         return bool(rule.match_string)
+    if rule.match_type == LOOKUP:
+        return "=" in (rule.match_string or "")
     return False
 
 

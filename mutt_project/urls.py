@@ -6,6 +6,7 @@ from mutt_project.health import health
 urlpatterns = [
     path("health", health, name="health"),
     path("api/v2/", include("alerts.api.rule_lab_urls")),  # rule lab (issue 10): before any rules/<id> route
+    path("api/v2/", include("alerts.api.config_file_urls")),  # configuration as code
     path("admin/", admin.site.urls),
     path("", include("ingest.urls")),
     path("", include("django_prometheus.urls")),

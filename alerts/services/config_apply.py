@@ -41,6 +41,7 @@ from alerts.config_file import (
     sections_of,
 )
 from alerts.config_schema import config_schema
+from alerts.enrichment import LookupData, Lookups
 from alerts.models import (
     AlertRule,
     ConfigVersion,
@@ -254,10 +255,26 @@ def _after_ruleset(wanted: dict, live: dict, changes: dict, prune: bool):
         specs,
         [o["hostname"] for o in hosts("development_hosts")],
         {o["hostname"]: o["team"] for o in hosts("device_teams")},
+        lookups=_after_lookups(wanted, prune),
         default_handling=settings.DEFAULT_HANDLING,
         default_team=settings.DEFAULT_TEAM,
     )
     return DraftRuleSet(after, frozenset(draft_ids), tuple(draft_specs), frozenset(removed_ids), None)
+
+
+def _after_lookups(wanted: dict, prune: bool) -> Lookups:
+    """The lookup tables the file would give (the live ones when the file has no such section)."""
+    from alerts.rule_cache import lookups_current
+
+    live = lookups_current()
+    if "lookup_tables" not in wanted:
+        return live
+    tables = {} if prune else {t.name: t for t in live.tables}
+    for obj in sections_of(wanted, ["lookup_tables"])["lookup_tables"]:
+        columns = tuple(obj["value_columns"])
+        rows = {k: tuple((v or {}).get(c) for c in columns) for k, v in (obj["rows"] or {}).items()}
+        tables[obj["name"]] = LookupData(obj["name"], obj["key_column"], columns, rows)
+    return Lookups(tables.values())
 
 
 @dataclass(frozen=True)
