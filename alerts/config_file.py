@@ -18,6 +18,8 @@ from typing import Any
 
 import yaml
 
+from alerts.config_emit import emit_mapping
+
 FORMAT = 1
 HEADER = "# MUTT configuration: manage.py config export (docs/config-as-code.md)\n"
 
@@ -150,11 +152,28 @@ def _mark(node) -> tuple[int, int]:
     return node.start_mark.line + 1, node.start_mark.column + 1
 
 
+_RESOLVED: dict[tuple, str] = {}  # (plain text, implicit) -> tag: field names and handlings repeat thousands of times
+
+
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """libyaml's parser with a memo in front of PyYAML's (pure Python, regex-per-scalar) tag resolver."""
+
+    def resolve(self, kind, value, implicit):
+        if kind is not yaml.ScalarNode:
+            return super().resolve(kind, value, implicit)
+        key = (value, implicit)
+        tag = _RESOLVED.get(key)
+        if tag is None:
+            tag = super().resolve(kind, value, implicit)
+            if len(_RESOLVED) < 50_000:
+                _RESOLVED[key] = tag
+        return tag
+
+
 def parse(text: str) -> Parsed:
     """Parse YAML keeping positions; raises ``ConfigFileInvalid`` on a syntax error or a repeated mapping key."""
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
-        root = yaml.compose(text, Loader=loader)
+        root = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark is not None else (None, None)
@@ -233,8 +252,14 @@ def _objects(doc: dict, name: str) -> list[dict]:
     return [o for o in doc.get(name) or [] if isinstance(o, dict)]
 
 
-def schema_errors(parsed: Parsed, validator) -> list[ConfigError]:
-    """The JSON Schema's errors (``validator``: a ``jsonschema`` validator), each at its position."""
+def schema_errors(parsed: Parsed, validator, quick_check=None) -> list[ConfigError]:
+    """The JSON Schema's errors (``validator``: a ``jsonschema`` validator), each at its position.
+
+    ``quick_check(data) -> bool`` (a compiled validator's ``is_valid``) may answer "valid" first:
+    the ``jsonschema`` walk, which reports where each error is, then runs for invalid files only.
+    """
+    if quick_check is not None and quick_check(parsed.data):
+        return []
     errors = []
     for err in sorted(validator.iter_errors(parsed.data), key=lambda e: [str(p) for p in e.absolute_path]):
         path = tuple(err.absolute_path)
@@ -279,7 +304,7 @@ def _compact(name: str, obj: dict) -> dict:
 
 
 def dump(doc: dict, only: Iterable[str] | None = None) -> str:
-    """The canonical text of a document: same configuration, same bytes."""
+    """The canonical text of a document: same configuration, same bytes (block-style YAML)."""
     only = set(only) if only else None
     out: dict[str, Any] = {"format": FORMAT, "teams": sorted(set(doc.get("teams") or []))}
     for name, objs in sections_of(doc, only).items():
@@ -291,9 +316,9 @@ def dump(doc: dict, only: Iterable[str] | None = None) -> str:
             ]
         else:
             out[name] = [_compact(name, o) for o in objs]
-    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-    body = yaml.dump(out, Dumper=dumper, sort_keys=False, default_flow_style=False, allow_unicode=True, width=4096)
-    return HEADER + body
+    lines = [HEADER.rstrip("\n")]
+    emit_mapping(out, "", lines)
+    return "\n".join(lines) + "\n"
 
 
 def content_hash(text: str) -> str:

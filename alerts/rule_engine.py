@@ -20,9 +20,8 @@ index only "which ranks match?":
   from ``alerts.traps.TrapIndex``, resolved once per trap event);
 - ``severity`` rules collapse into an 8-entry table: for each event severity,
   the best-ranked severity rule it satisfies;
-- ``lookup`` rules (``criticality=high``) sit in a dict by (field, value): the
-  event's enriched fields (``alerts.enrichment``, one dict lookup per table,
-  compiled with the rules) are looked up there, only when such rules exist.
+- ``lookup`` rules (``criticality=high``) sit in a dict by (field, value), where
+  the event's enriched fields (``alerts.enrichment``) are looked up.
 
 The winner is the lowest rank among the candidates that also pass their extra
 condition (``syslog_severity``), which is exactly the first match of the
@@ -51,6 +50,7 @@ from alerts.rule_types import (  # noqa: F401  (re-exported: the engine's public
     Decision,
     LifecycleDecision,
     RuleSpec,
+    oid_arc_prefixes,
     oid_matches,
 )
 from alerts.rule_types import severity_ok as _severity_ok
@@ -305,8 +305,7 @@ class RuleSet:
             elif rule.match_type == TRAP_NAME:
                 hit = trap_name is not None and trap_name.lower() == (rule.match_string or "").lower()
             elif rule.match_type == LOOKUP:
-                field, value = lookup_match(rule.match_string or "")
-                hit = enriched.get(field) == value
+                hit = lookup_match(rule.match_string or "") in enriched.items()
             else:
                 hit = True  # severity rule: its only condition is the one checked above
             if hit:
@@ -333,7 +332,8 @@ class RuleSet:
 
     @property
     def dev_hosts(self) -> frozenset[str]:
-        return self._dev_hosts
+        """Every development-host entry: exact names, wildcards and CIDR blocks (to compile a draft set)."""
+        return self._dev_patterns.entries if self._dev_patterns is not None else self._dev_hosts
 
     @property
     def teams(self) -> dict[str, str]:
@@ -381,19 +381,8 @@ class RuleSet:
                         ranks.add(rank)
         return sorted(ranks)
 
-    @property
-    def has_lookup_rules(self) -> bool:
-        return bool(self._lookup_ranks)
-
-    def enrich(self, event: Mapping) -> dict | None:
-        """The event's enriched fields (None without tables): stored on its audit row and sent to Moogsoft."""
-        return self.lookups.enrich(event) if self.lookups else None
-
     def matches_any(self, message: str, trap_oid, severity) -> bool:
-        """Whether any rule's conditions hold (the backtest's cheap pre-filter; no Decision built).
-
-        Lookup rules need the event's host: a caller with such rules compares every event instead.
-        """
+        """Whether any rule's conditions hold (the backtest's pre-filter; lookup rules left out: no host here)."""
         facts = self._trap_facts(trap_oid)
         trap_name = facts.mapping.trap_name if facts is not None and facts.mapping is not None else None
         return self._best_rank(message or "", trap_oid, severity, trap_name) != _NO_RANK
@@ -406,14 +395,3 @@ class RuleSet:
     def regex_for(self, rank: int):
         """The compiled RE2 pattern of the regex rule at ``rank`` (for reporting the span)."""
         return self._regex[rank]
-
-
-def oid_arc_prefixes(trap_oid: str) -> list[str]:
-    """``1.3.6`` -> ``["1", "1.3", "1.3.6"]``: the prefixes an oid_prefix rule can equal."""
-    prefixes = []
-    end = trap_oid.find(".")
-    while end >= 0:
-        prefixes.append(trap_oid[:end])
-        end = trap_oid.find(".", end + 1)
-    prefixes.append(trap_oid)
-    return prefixes

@@ -109,3 +109,14 @@ class LifecycleDecision(Decision):
     condition: str | None = None  # type: ignore[assignment]
     instance: str | None = None  # type: ignore[assignment]
     trap_severity: int | None = None  # type: ignore[assignment]  # the mapping's default severity
+
+
+def oid_arc_prefixes(trap_oid: str) -> list[str]:
+    """``1.3.6`` -> ``["1", "1.3", "1.3.6"]``: the prefixes an oid_prefix rule can equal."""
+    prefixes = []
+    end = trap_oid.find(".")
+    while end >= 0:
+        prefixes.append(trap_oid[:end])
+        end = trap_oid.find(".", end + 1)
+    prefixes.append(trap_oid)
+    return prefixes

@@ -1,1 +1,1 @@
-from alerts.admin import api_keys, lifecycle, pipeline, rules, runtime  # noqa: F401  (registrations; lifecycle: issue 14)
+from alerts.admin import api_keys, config_versions, lifecycle, pipeline, rules, runtime  # noqa: F401  (registrations)

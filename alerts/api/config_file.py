@@ -25,6 +25,7 @@ from alerts.models import ConfigVersion
 from alerts.services import config_apply as svc
 from alerts.services.config import ConfigChange
 from alerts.services.config_export import config_export
+from alerts.services.config_plan import config_plan
 from alerts.services.lookup_tables import LookupTableInvalid, lookup_table_load_csv
 
 # 10,000 rules are about 2 MiB of YAML; lookup tables loaded through the file can be larger.
@@ -112,7 +113,7 @@ class ConfigPlanView(_FileView):
         except (TypeError, ValueError):
             return _error(status.HTTP_400_BAD_REQUEST, {"days": ["must be a number"]})
         try:
-            plan = svc.config_plan(text, days=days, prune=_flag(options.get("prune")))
+            plan = config_plan(text, days=days, prune=_flag(options.get("prune")))
         except ConfigFileInvalid as exc:
             return _refused(exc)
         return Response(plan.as_dict())
@@ -163,7 +164,7 @@ class ConfigVersionListView(APIView):
 
     permission_classes = [HasReadScope]
 
-    @extend_schema(responses={200: OpenApiResponse(description="{results: [{number, created_at, created_by, reason, source, content_hash}]}")})  # fmt: skip
+    @extend_schema(operation_id="config_versions_list", responses={200: OpenApiResponse(description="{results: [{number, created_at, created_by, reason, source, content_hash}]}")})  # fmt: skip
     def get(self, request):
         return Response({"results": [_version_row(v) for v in ConfigVersion.objects.order_by("-number")[:200]]})
 
@@ -173,7 +174,9 @@ class ConfigVersionDetailView(APIView):
 
     permission_classes = [HasReadScope]
 
-    @extend_schema(responses={200: OpenApiResponse(description="version with content")})
+    @extend_schema(
+        operation_id="config_version_retrieve", responses={200: OpenApiResponse(description="version with content")}
+    )
     def get(self, request, number: int):
         return Response(_version_row(get_object_or_404(ConfigVersion, number=number), content=True))
 

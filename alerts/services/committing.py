@@ -206,7 +206,7 @@ def batches_process(*, batches: list[ClaimedBatch]) -> ClassifyResult:
     live: list[ClaimedBatch] = []
     pending: list = []  # (batch, times, event, decision, forward): forwarded events and clears, staged after
     decide = ruleset.decide
-    enrich = ruleset.enrich if ruleset.lookups else None  # lookup tables: one dict lookup per table and event
+    enrich = ruleset.lookups.enrich if ruleset.lookups else None  # lookup tables: one dict lookup per table and event
     windows = windows_active(ruleset.windows, now) if ruleset.windows else []  # once per claim
 
     with transaction.atomic():

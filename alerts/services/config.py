@@ -15,8 +15,10 @@ import threading
 import uuid
 from dataclasses import dataclass, field
 
+import orjson
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import models, transaction
+from django.db import connection, models, transaction
+from psycopg2.extras import execute_values
 
 from alerts.choices import AuditOperation
 from alerts.models import AlertRule, ConfigAuditLog, DevelopmentHost, DeviceTeam, MaintenanceWindow
@@ -114,28 +116,41 @@ def config_audit_write(
 
 
 def config_audit_write_many(*, change: ConfigChange, rows: list[tuple]) -> None:
-    """Many audit rows in one INSERT: ``rows`` of (operation, table_name, record_id, old_values, new_values).
+    """Many audit rows in few INSERTs: ``rows`` of (operation, table_name, record_id, old_values, new_values).
 
-    The same rows as ``config_audit_write``, for a configuration apply that changes thousands of objects.
+    The same rows as ``config_audit_write``, for a configuration apply that changes thousands of objects
+    (``execute_values``: Django's ``bulk_create`` took seconds per 10,000 rows).
     """
+    if not rows:
+        return
     if any(row[1] in VERSIONED_TABLES for row in rows):
         _version_on_commit(change)
-    ConfigAuditLog.objects.bulk_create(
-        [
-            ConfigAuditLog(
-                changed_by=change.user,
-                operation=operation,
-                table_name=table_name,
-                record_id=record_id,
-                old_values=old,
-                new_values=new,
-                reason=change.reason,
-                correlation_id=change.correlation_id,
-            )
-            for operation, table_name, record_id, old, new in rows
-        ],
-        batch_size=2000,
-    )
+    values = [
+        (
+            change.user,
+            operation,
+            table_name,
+            record_id,
+            _json(old),
+            _json(new),
+            change.reason,
+            str(change.correlation_id),
+        )
+        for operation, table_name, record_id, old, new in rows
+    ]
+    with connection.cursor() as cursor:
+        execute_values(
+            cursor.cursor,
+            "INSERT INTO config_audit_log (changed_at, changed_by, operation, table_name, record_id, old_values, "
+            "new_values, reason, correlation_id) VALUES %s",
+            values,
+            template="(now(), %s, %s, %s, %s, %s::jsonb, %s::jsonb, %s, %s::uuid)",
+            page_size=2000,
+        )
+
+
+def _json(value: dict | None) -> str | None:
+    return None if value is None else orjson.dumps(value).decode()
 
 
 def _audit(change: ConfigChange, operation: str, instance: models.Model, old: dict | None, new: dict | None) -> None:

@@ -24,12 +24,29 @@ def test_a_file_applies_and_exports_back_byte_identical(empty_config):
     assert RuntimeSetting.objects.get(name="fold_window_seconds").value == 120
     assert LookupTable.objects.get(name="inventory").rows.count() == 2
     assert result["version"] == ConfigVersion.objects.latest("number").number
-    # Wipe and apply the export to the empty database: the export is byte-identical.
+    before = _decisions()
+    # Wipe and apply the export to the empty database: the export is byte-identical, the decisions identical.
     AlertRule.objects.all().delete()
     DeviceTeam.objects.all().delete()
     LookupTable.objects.all().delete()
     config_apply(first, change=CHANGE)
     assert config_export() == first
+    assert _decisions() == before
+    assert len({d[0] for d in before}) == 4  # three rules and "no rule" were all exercised
+
+
+def _decisions() -> list[tuple]:
+    """Decisions (rule key, handling, team, dev) for a grid of events, by the rule cache's own compile."""
+    from alerts.rule_cache import _load_ruleset
+
+    ruleset = _load_ruleset()
+    keys = dict(AlertRule.objects.values_list("id", "key"))
+    out = []
+    for host in ("router-1", "lab-3", "web-1", "db-1"):
+        for message in ("link down", "db-12 slow", "changed state to up", "fan ok"):
+            d = ruleset.decide({"hostname": host, "message": message, "syslog_severity": 3})
+            out.append((keys.get(d.rule_id), d.handling, d.team, d.is_dev))
+    return out
 
 
 def test_every_object_is_audited_and_one_version_is_recorded(empty_config):
@@ -77,3 +94,26 @@ def test_validate_command_exits_non_zero_and_prints_positions(empty_config, tmp_
     good = tmp_path / "good.yaml"
     good.write_text(GOOD)
     call_command("config", "validate", str(good))
+
+
+def test_a_change_in_the_admin_or_api_makes_a_version_and_diffs_against_the_applied_one(empty_config):
+    from alerts.services.config import rule_update
+    from alerts.services.config_apply import config_versions_diff
+
+    applied = config_apply(GOOD, change=CHANGE)["version"]
+    rule = AlertRule.objects.get(key="db-slow")
+    rule_update(rule=rule, data={"priority": 700}, change=ConfigChange(user="bob", reason="db first"))
+    latest = ConfigVersion.objects.latest("number")
+    assert (latest.number, latest.source, latest.created_by, latest.reason) == (applied + 1, "admin", "bob", "db first")
+    changes = config_versions_diff(ConfigVersion.objects.get(number=applied), latest)
+    assert changes["rules"]["changed"] == {"db-slow": {"priority": {"from": 100, "to": 700}}}
+
+
+def test_export_only_writes_the_named_sections_and_applying_it_leaves_the_others(empty_config):
+    config_apply(GOOD, change=CHANGE)
+    text = config_export(["device_teams"])
+    assert "rules:" not in text and "device_teams:" in text
+    DeviceTeam.objects.all().delete()
+    config_apply(text, change=CHANGE, prune=True)
+    assert DeviceTeam.objects.count() == 1
+    assert AlertRule.objects.count() == 3  # not in the file: untouched, even with prune

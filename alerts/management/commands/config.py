@@ -68,6 +68,7 @@ class Command(BaseCommand):
     def handle(self, *args, action, **opts):
         from alerts.models import ConfigVersion
         from alerts.services import config_apply as svc
+        from alerts.services.config_plan import config_plan
 
         if action == "export":
             from alerts.services.config_export import config_export
@@ -126,7 +127,7 @@ class Command(BaseCommand):
                 svc.config_validate(text)
                 self.stdout.write(f"{path}: valid")
             elif action == "plan":
-                plan = svc.config_plan(text, days=opts["days"], prune=opts["prune"])
+                plan = config_plan(text, days=opts["days"], prune=opts["prune"])
                 if opts["json"]:
                     self.stdout.write(json.dumps(plan.as_dict(), indent=2, default=str))
                 else:
