@@ -41,6 +41,7 @@ from alerts.models import (
     ConfigVersion,
     DevelopmentHost,
     DeviceTeam,
+    LookupRow,
     LookupTable,
     MaintenanceWindow,
     OidMapping,
@@ -321,9 +322,16 @@ def config_version_latest() -> int:
     return ConfigVersion.objects.aggregate(top=Max("number"))["top"] or 0
 
 
+# Lookup tables above this many rows in all are left out of versions (their own loads are audited with
+# row counts): a million-row table would make every version tens of megabytes. A version without the
+# section leaves the tables alone when it is applied or rolled back to.
+VERSION_LOOKUP_ROWS_MAX = 10_000
+
+
 def config_version_record(change: ConfigChange, *, source: str) -> ConfigVersion | None:
     """A new numbered version holding the live configuration, unless it equals the latest one."""
-    text = config_export()
+    large = LookupRow.objects.values("id")[VERSION_LOOKUP_ROWS_MAX : VERSION_LOOKUP_ROWS_MAX + 1].exists()
+    text = config_export([n for n in SECTION_ORDER if n != "lookup_tables"] if large else None)
     digest = content_hash(text)
     latest = ConfigVersion.objects.order_by("-number").only("content_hash").first()
     if latest is not None and latest.content_hash == digest:
@@ -340,7 +348,8 @@ def config_version_record(change: ConfigChange, *, source: str) -> ConfigVersion
 
 def config_versions_diff(a: ConfigVersion, b: ConfigVersion) -> dict:
     """Field-by-field changes from version ``a`` to version ``b``."""
-    return diff(parse(a.content).data, parse(b.content).data, prune=True)
+    old, new = parse(a.content).data, parse(b.content).data
+    return diff(old, new, prune=True, only=[n for n in SECTION_ORDER if n in old and n in new])
 
 
 def config_rollback(version: ConfigVersion, *, change: ConfigChange) -> dict:
