@@ -7,6 +7,7 @@ class MatchTypeChoices(models.TextChoices):
     OID_PREFIX = "oid_prefix", "SNMP trap OID prefix"
     SEVERITY = "severity", "Syslog severity only"
     TRAP_NAME = "trap_name", "SNMP trap name (from the OID mappings)"
+    LOOKUP = "lookup", "Enriched field from a lookup table (field=value)"
 
 
 class HandlingChoices(models.TextChoices):

@@ -50,8 +50,8 @@ class HostPatterns:
         exact: set[str] = set()
         wildcards: list[str] = []
         self._networks: list = []
-        for raw in entries:
-            entry = raw.strip().lower()
+        self.entries = frozenset(raw.strip().lower() for raw in entries)  # as given (a draft set recompiles them)
+        for entry in self.entries:
             kind = entry_kind(entry)
             if kind == "exact":
                 exact.add(entry)

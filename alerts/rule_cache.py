@@ -8,8 +8,10 @@ rules are re-read from PostgreSQL and recompiled.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
+from contextlib import contextmanager
 
 from django.conf import settings
 from django.db import transaction
@@ -17,6 +19,7 @@ from redis.exceptions import RedisError
 
 from alerts import metrics
 from alerts.dynamic_config import runtime
+from alerts.enrichment import Lookups
 from alerts.rule_engine import RuleSet
 from mutt_project import redis_keys
 from mutt_project.redis_client import get_redis
@@ -39,8 +42,43 @@ def rules_version_bump() -> None:
         log.warning("rule version bump failed (%s); workers refresh within RULE_CACHE_TTL", type(exc).__name__)
 
 
+_batch = threading.local()
+
+
 def rules_version_bump_on_commit() -> None:
+    if getattr(_batch, "depth", 0):
+        _batch.pending = True  # one bump for the whole batch (``rules_version_bump_once``)
+        return
     transaction.on_commit(rules_version_bump)
+
+
+@contextmanager
+def rules_version_bump_once():
+    """Inside: every bump request folds into one bump on commit (a configuration apply is one version)."""
+    _batch.depth = getattr(_batch, "depth", 0) + 1
+    if _batch.depth == 1:
+        _batch.pending = False
+    try:
+        yield
+    finally:
+        _batch.depth -= 1
+        if _batch.depth == 0 and _batch.pending:
+            _batch.pending = False
+            transaction.on_commit(rules_version_bump)
+
+
+_lookups: tuple[tuple, Lookups] | None = None  # (tables' (id, updated_at), compiled tables)
+
+
+def lookups_current() -> Lookups:
+    """The lookup tables, re-read only when a table changed (a million rows are not re-read per rule edit)."""
+    global _lookups
+    from alerts.selectors import lookup_tables_load, lookup_tables_stamp
+
+    stamp = lookup_tables_stamp()
+    if _lookups is None or _lookups[0] != stamp:
+        _lookups = (stamp, lookup_tables_load())
+    return _lookups[1]
 
 
 def _load_ruleset() -> RuleSet:
@@ -59,6 +97,7 @@ def _load_ruleset() -> RuleSet:
         device_teams_map(),
         traps=TrapIndex(trap_mappings_active()),
         windows=maintenance_windows_active(),
+        lookups=lookups_current(),
         default_handling=settings.DEFAULT_HANDLING,
         default_team=settings.DEFAULT_TEAM,
     )
@@ -94,6 +133,7 @@ def ruleset_current() -> RuleSet:
 
 def ruleset_forget() -> None:
     """Drop the cache (tests)."""
-    global _cached, _cached_version
+    global _cached, _cached_version, _lookups
     _cached = None
     _cached_version = None
+    _lookups = None

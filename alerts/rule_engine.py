@@ -19,7 +19,9 @@ index only "which ranks match?":
 - ``trap_name`` rules sit in a dict by lower-cased trap name (the name comes
   from ``alerts.traps.TrapIndex``, resolved once per trap event);
 - ``severity`` rules collapse into an 8-entry table: for each event severity,
-  the best-ranked severity rule it satisfies.
+  the best-ranked severity rule it satisfies;
+- ``lookup`` rules (``criticality=high``) sit in a dict by (field, value), where
+  the event's enriched fields (``alerts.enrichment``) are looked up.
 
 The winner is the lowest rank among the candidates that also pass their extra
 condition (``syslog_severity``), which is exactly the first match of the
@@ -34,10 +36,12 @@ from typing import Any
 
 import re2
 
+from alerts.enrichment import Lookups, lookup_match
 from alerts.regex import regex_compile
 from alerts.rule_types import (  # noqa: F401  (re-exported: the engine's public names)
     CONTAINS,
     INSTANCE_GROUP,
+    LOOKUP,
     NO_RANK,
     OID_PREFIX,
     REGEX,
@@ -46,6 +50,7 @@ from alerts.rule_types import (  # noqa: F401  (re-exported: the engine's public
     Decision,
     LifecycleDecision,
     RuleSpec,
+    oid_arc_prefixes,
     oid_matches,
 )
 from alerts.rule_types import severity_ok as _severity_ok
@@ -76,8 +81,11 @@ class RuleSet:
         traps: TrapIndex | None = None,
         dev_patterns=None,
         windows: tuple = (),
+        lookups: Lookups | None = None,
     ):
         self._ordered = ordered  # rank -> rule
+        self.lookups = lookups or Lookups()  # enrichment tables, compiled with the rules
+        self._lookup_ranks: dict[tuple[str, str], list[int]] = {}  # (field, value) -> ranks, best first
         self._dev_hosts = dev_hosts
         self._teams = teams
         self._default_handling = default_handling
@@ -110,6 +118,7 @@ class RuleSet:
         *,
         traps: TrapIndex | None = None,
         windows: Iterable = (),
+        lookups: Lookups | None = None,
         default_handling: str = "Log_only",
         default_team: str = "NETO",
     ) -> RuleSet:
@@ -131,6 +140,7 @@ class RuleSet:
             traps,
             dev if dev.has_patterns else None,
             tuple(windows),
+            lookups,
         )
 
     def _build(self) -> None:
@@ -150,6 +160,8 @@ class RuleSet:
                 self._oid_ranks.setdefault(rule.trap_oid or "", []).append(rank)
             elif rule.match_type == TRAP_NAME:
                 self._trap_name_ranks.setdefault((rule.match_string or "").lower(), []).append(rank)
+            elif rule.match_type == LOOKUP:
+                self._lookup_ranks.setdefault(lookup_match(rule.match_string or ""), []).append(rank)
             elif rule.match_type == SEVERITY:
                 for event_severity in range((rule.syslog_severity or 0) + 1):
                     self._severity_best[event_severity] = min(self._severity_best[event_severity], rank)
@@ -169,12 +181,20 @@ class RuleSet:
     def __len__(self) -> int:
         return len(self._ordered)
 
-    def _best_rank(self, message: str, trap_oid, severity, trap_name: str | None = None) -> int:
+    def _best_rank(self, message: str, trap_oid, severity, trap_name: str | None = None, enriched=None) -> int:
         ordered = self._ordered
         needs_severity = self._needs_severity
         best = _NO_RANK
         if isinstance(severity, int) and 0 <= severity <= 7:
             best = self._severity_best[severity]
+        if enriched:
+            for item in enriched.items():
+                for rank in self._lookup_ranks.get(item, ()):
+                    if rank >= best:
+                        break
+                    if not needs_severity[rank] or _severity_ok(ordered[rank], severity):
+                        best = rank
+                        break
         if trap_name is not None and self._trap_name_ranks:
             for rank in self._trap_name_ranks.get(trap_name.lower(), ()):
                 if rank >= best:
@@ -264,7 +284,8 @@ class RuleSet:
             trap_name = facts.mapping.trap_name if facts is not None and facts.mapping is not None else None
         else:
             facts = trap_name = None
-        rank = self._best_rank(event.get("message") or "", trap_oid, event.get("syslog_severity"), trap_name)
+        enriched = self.lookups.enrich(event) if self._lookup_ranks else None
+        rank = self._best_rank(event.get("message") or "", trap_oid, event.get("syslog_severity"), trap_name, enriched)
         if facts is not None or (self._lifecycle_ranks and rank in self._lifecycle_ranks):
             return self._lifecycle_decision(rank, hostname, event, facts)
         decision = self._decisions.get((rank, hostname))
@@ -283,6 +304,7 @@ class RuleSet:
         severity = event.get("syslog_severity")
         facts = self._trap_facts(trap_oid)
         trap_name = facts.mapping.trap_name if facts is not None and facts.mapping is not None else None
+        enriched = self.lookups.enrich(event) or {}
         for rank, rule in enumerate(self._ordered):
             if not _severity_ok(rule, severity):
                 continue
@@ -294,6 +316,8 @@ class RuleSet:
                 hit = oid_matches(rule.trap_oid or "", trap_oid)
             elif rule.match_type == TRAP_NAME:
                 hit = trap_name is not None and trap_name.lower() == (rule.match_string or "").lower()
+            elif rule.match_type == LOOKUP:
+                hit = lookup_match(rule.match_string or "") in enriched.items()
             else:
                 hit = True  # severity rule: its only condition is the one checked above
             if hit:
@@ -320,7 +344,8 @@ class RuleSet:
 
     @property
     def dev_hosts(self) -> frozenset[str]:
-        return self._dev_hosts
+        """Every development-host entry: exact names, wildcards and CIDR blocks (to compile a draft set)."""
+        return self._dev_patterns.entries if self._dev_patterns is not None else self._dev_hosts
 
     @property
     def teams(self) -> dict[str, str]:
@@ -356,6 +381,11 @@ class RuleSet:
                 rank = self._text_ranks[index]
                 if not needs_severity[rank] or _severity_ok(ordered[rank], severity):
                     ranks.add(rank)
+        if self._lookup_ranks:
+            for item in (self.lookups.enrich(event) or {}).items():
+                for rank in self._lookup_ranks.get(item, ()):
+                    if not needs_severity[rank] or _severity_ok(ordered[rank], severity):
+                        ranks.add(rank)
         if trap_oid and self._oid_ranks:
             for prefix in oid_arc_prefixes(trap_oid):
                 for rank in self._oid_ranks.get(prefix, ()):
@@ -364,7 +394,7 @@ class RuleSet:
         return sorted(ranks)
 
     def matches_any(self, message: str, trap_oid, severity) -> bool:
-        """Whether any rule's conditions hold (the backtest's cheap pre-filter; no Decision built)."""
+        """Whether any rule's conditions hold (the backtest's pre-filter; lookup rules left out: no host here)."""
         facts = self._trap_facts(trap_oid)
         trap_name = facts.mapping.trap_name if facts is not None and facts.mapping is not None else None
         return self._best_rank(message or "", trap_oid, severity, trap_name) != _NO_RANK
@@ -377,14 +407,3 @@ class RuleSet:
     def regex_for(self, rank: int):
         """The compiled RE2 pattern of the regex rule at ``rank`` (for reporting the span)."""
         return self._regex[rank]
-
-
-def oid_arc_prefixes(trap_oid: str) -> list[str]:
-    """``1.3.6`` -> ``["1", "1.3", "1.3.6"]``: the prefixes an oid_prefix rule can equal."""
-    prefixes = []
-    end = trap_oid.find(".")
-    while end >= 0:
-        prefixes.append(trap_oid[:end])
-        end = trap_oid.find(".", end + 1)
-    prefixes.append(trap_oid)
-    return prefixes

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 
-from alerts.rule_engine import CONTAINS, OID_PREFIX, REGEX, RuleSet, RuleSpec, oid_arc_prefixes
+from alerts.enrichment import lookup_match
+from alerts.rule_engine import CONTAINS, LOOKUP, OID_PREFIX, REGEX, RuleSet, RuleSpec, oid_arc_prefixes
 
 
 def _match_facts(ruleset: RuleSet, rank: int, rule: RuleSpec, event: Mapping) -> dict:
@@ -36,6 +37,9 @@ def _match_facts(ruleset: RuleSet, rank: int, rule: RuleSpec, event: Mapping) ->
             "arcs_matched": arcs.index(rule.trap_oid) + 1,  # how many arcs of the event OID the prefix covers
             "exact": rule.trap_oid == trap_oid,
         }
+    if rule.match_type == LOOKUP:
+        field, value = lookup_match(rule.match_string or "")
+        return {"enriched_field": field, "value": value, "enrichment": ruleset.lookups.enrich(event)}
     return {}  # a severity rule has no criterion besides the severity condition
 
 

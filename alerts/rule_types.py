@@ -15,6 +15,7 @@ REGEX = "regex"
 OID_PREFIX = "oid_prefix"
 SEVERITY = "severity"
 TRAP_NAME = "trap_name"
+LOOKUP = "lookup"  # match_string "field=value" on a lookup table's enriched field
 # A regex rule with this named group tells instances apart in its signature (e.g. the interface).
 INSTANCE_GROUP = "(?P<instance>"
 
@@ -93,6 +94,8 @@ def usable(rule: RuleSpec) -> bool:
         return rule.syslog_severity is not None
     if rule.match_type == TRAP_NAME:
         return bool(rule.match_string)
+    if rule.match_type == LOOKUP:
+        return "=" in (rule.match_string or "")
     return False
 
 
@@ -106,3 +109,14 @@ class LifecycleDecision(Decision):
     condition: str | None = None  # type: ignore[assignment]
     instance: str | None = None  # type: ignore[assignment]
     trap_severity: int | None = None  # type: ignore[assignment]  # the mapping's default severity
+
+
+def oid_arc_prefixes(trap_oid: str) -> list[str]:
+    """``1.3.6`` -> ``["1", "1.3", "1.3.6"]``: the prefixes an oid_prefix rule can equal."""
+    prefixes = []
+    end = trap_oid.find(".")
+    while end >= 0:
+        prefixes.append(trap_oid[:end])
+        end = trap_oid.find(".", end + 1)
+    prefixes.append(trap_oid)
+    return prefixes

@@ -11,8 +11,11 @@ from dataclasses import dataclass
 from dataclasses import fields as dataclass_fields
 from datetime import datetime
 
+import orjson
+from django.db import connection
 from django.db.models import Count, Max, Min, Q, QuerySet
 
+from alerts.enrichment import LookupData, Lookups
 from alerts.maintenance import Window
 from alerts.models import (
     AlertOutbox,
@@ -21,6 +24,7 @@ from alerts.models import (
     DevelopmentHost,
     DeviceTeam,
     EventAuditLog,
+    LookupTable,
     MaintenanceWindow,
     OidMapping,
 )
@@ -67,6 +71,22 @@ def maintenance_windows_active() -> list[Window]:
         )
         for w in MaintenanceWindow.objects.filter(is_active=True)
     ]
+
+
+def lookup_tables_stamp() -> tuple:
+    """What changes when any lookup table is written (its rows are replaced with a save of the table)."""
+    return tuple(LookupTable.objects.order_by("id").values_list("id", "updated_at"))
+
+
+def lookup_tables_load() -> Lookups:
+    """Every lookup table with its rows, compiled for ``RuleSet`` (one query per table, JSON parsed by orjson)."""
+    tables = []
+    with connection.cursor() as cursor:
+        for table in LookupTable.objects.order_by("name"):
+            cursor.execute("SELECT key, values::text FROM lookup_rows WHERE table_id = %s", [table.pk])
+            rows = {key: tuple(orjson.loads(values)) for key, values in cursor.fetchall()}
+            tables.append(LookupData(table.name, table.key_column, tuple(table.value_columns), rows))
+    return Lookups(tables)
 
 
 def dev_hosts_list() -> list[str]:

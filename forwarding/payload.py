@@ -37,6 +37,7 @@ class Alert(TypedDict):
     is_dev: bool
     # Alert lifecycle (docs/architecture.md, "Alert lifecycle"); absent in payloads written before it.
     trap_name: NotRequired[str]  # the trap's name from the OID mappings
+    enrichment: NotRequired[dict[str, str]]  # lookup tables' fields for the event (site, criticality, …)
     signature: NotRequired[str]  # set by classification; a clear carries the signature it clears
     is_clear: NotRequired[bool]  # sent as Moogsoft severity 0 (Clear)
     clears: NotRequired[str]  # the correlation id of the alert it clears
@@ -82,6 +83,9 @@ def moog_payload(
     }
     if "repeat_count" in alert:
         body["repeat_count"] = alert["repeat_count"]
+    enrichment = alert.get("enrichment")
+    if enrichment:
+        body["custom_info"] = dict(enrichment)  # the lookup tables' fields, as Moogsoft's custom_info
     return body
 
 

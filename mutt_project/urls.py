@@ -9,6 +9,7 @@ from mutt_project.sso import oidc_only_when_enabled
 urlpatterns = [
     path("health", health, name="health"),
     path("api/v2/", include("alerts.api.rule_lab_urls")),  # rule lab (issue 10): before any rules/<id> route
+    path("api/v2/", include("alerts.api.config_file_urls")),  # configuration as code
     path("admin/", admin.site.urls),
     # Single sign-on (404 unless MUTT_OIDC_ENABLED): /oidc/authenticate/ and /oidc/callback/.
     path(

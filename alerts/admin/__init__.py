@@ -1,1 +1,10 @@
-from alerts.admin import api_keys, ingest_keys, lifecycle, login_protection, pipeline, rules, runtime  # noqa: F401  (registrations; lifecycle: issue 14)
+from alerts.admin import (  # noqa: F401  (registrations)
+    api_keys,
+    config_versions,
+    ingest_keys,
+    lifecycle,
+    login_protection,
+    pipeline,
+    rules,
+    runtime,
+)

@@ -28,3 +28,30 @@ class SizeLimitedJSONParser(JSONParser):
         if len(body) > limit:
             raise PayloadTooLarge(f"Request body exceeds {limit} bytes.")
         return super().parse(io.BytesIO(body), media_type, parser_context)
+
+
+class SizeLimitedTextParser(SizeLimitedJSONParser):
+    """A YAML configuration file or a CSV table as text (the same size limit as JSON bodies)."""
+
+    media_type = "text/*"
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        view = (parser_context or {}).get("view")
+        limit = getattr(view, "max_body_bytes", None) or settings.API_MAX_BODY_BYTES
+        request = (parser_context or {}).get("request")
+        declared = request.META.get("CONTENT_LENGTH") if request is not None else None
+        if declared and declared.isdigit() and int(declared) > limit:
+            raise PayloadTooLarge(f"Request body exceeds {limit} bytes.")
+        body = stream.read(limit + 1) if stream is not None else b""
+        if len(body) > limit:
+            raise PayloadTooLarge(f"Request body exceeds {limit} bytes.")
+        try:
+            return body.decode("utf-8")
+        except UnicodeDecodeError:
+            from rest_framework.exceptions import ParseError
+
+            raise ParseError("the body must be UTF-8 text") from None
+
+
+class SizeLimitedYamlParser(SizeLimitedTextParser):
+    media_type = "application/yaml"

@@ -1,5 +1,6 @@
 from alerts.models.api_keys import ApiKey
 from alerts.models.audit import ConfigAuditLog
+from alerts.models.config_versions import ConfigVersion, LookupRow, LookupTable
 from alerts.models.email import EmailDigest, TeamContact  # Email_only digests (issue 14)
 from alerts.models.ingest_keys import IngestKey
 from alerts.models.legacy import LegacyImport  # upgrade from v2.3
@@ -15,6 +16,7 @@ __all__ = [
     "AlertSignature",  # alert lifecycle (issue 14)
     "ApiKey",
     "ConfigAuditLog",
+    "ConfigVersion",
     "DeadLetter",
     "DevelopmentHost",
     "DeviceTeam",
@@ -23,6 +25,8 @@ __all__ = [
     "IngestBatch",
     "LegacyImport",
     "IngestKey",
+    "LookupRow",
+    "LookupTable",
     "MaintenanceWindow",  # alert lifecycle (issue 14)
     "OidMapping",  # alert lifecycle (issue 14)
     "RuleBacktest",  # rule lab (issue 10)

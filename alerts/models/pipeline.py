@@ -85,6 +85,7 @@ class EventAuditLog(models.Model):
     folded_into = models.UUIDField(null=True)  # a repeat: the first event's correlation id
     suppressed_by = models.IntegerField(null=True)  # the maintenance window that kept it from Moogsoft
     digest_id = models.UUIDField(null=True)  # Email_only: the digest that carries it
+    enrichment = models.JSONField(null=True)  # the lookup tables' fields for the event's key (site, criticality…)
 
     class Meta:
         db_table = "event_audit_log"

@@ -38,11 +38,21 @@ class ConfigQuerySet(models.QuerySet):
         return self._bumped(super().bulk_update(objs, fields, *args, **kwargs))
 
 
+RULE_KEY_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}$")
+# A lookup rule's match string: ``field=value`` (the field an enrichment table adds, e.g. criticality=high).
+LOOKUP_MATCH_RE = re.compile(r"^[a-z][a-z0-9_]{0,62}=.+$")
+
+
 class AlertRule(models.Model):
     """One routing rule: what to match, and what to do in prod and dev.
 
-    Higher ``priority`` wins (1-1000), ties go to the lowest id.
+    Higher ``priority`` wins (1-1000), ties go to the lowest id. ``key`` is the
+    rule's natural key in the configuration file (``rule-<id>`` until named).
     """
+
+    key = models.CharField(
+        max_length=100, unique=True, null=True, blank=True, help_text="Name in the configuration file"
+    )
 
     match_string = models.TextField(null=True, blank=True, help_text="Substring or RE2 pattern")
     trap_oid = models.CharField(max_length=255, null=True, blank=True, help_text="Dotted numeric OID prefix")
@@ -100,6 +110,16 @@ class AlertRule(models.Model):
         what = self.match_string or self.trap_oid or f"severity<={self.syslog_severity}"
         return f"#{self.pk} [{self.priority}] {self.match_type}: {what}"
 
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        if not self.key:  # named after its id once it has one (the configuration file addresses it so)
+            self.key = f"rule-{self.pk}"
+            type(self).objects.filter(pk=self.pk, key__isnull=True).update(key=self.key)
+
+    @property
+    def natural_key(self) -> str:
+        return self.key or f"rule-{self.pk}"
+
     def clean_fields(self, exclude=None) -> None:
         # Aliases ("Ignore") are mapped before the choices are checked, so they are accepted everywhere.
         for field in ("prod_handling", "dev_handling"):
@@ -123,6 +143,12 @@ class AlertRule(models.Model):
             errors["match_string"] = "A trap_name rule needs the trap name in its match string (e.g. linkDown)."
         if self.clears_rule_id is not None and self.clears_rule_id == self.pk:
             errors["clears_rule"] = "A rule cannot clear itself."
+        if self.match_type == MatchTypeChoices.LOOKUP and not LOOKUP_MATCH_RE.match(self.match_string or ""):
+            errors["match_string"] = "A lookup rule matches field=value, e.g. criticality=high."
+        if self.key == "":
+            self.key = None
+        if self.key is not None and not RULE_KEY_RE.match(self.key):
+            errors["key"] = "Key: letters, digits and _ . : - (100 at most)."
         if self.match_type == MatchTypeChoices.SEVERITY and self.syslog_severity is None:
             errors["syslog_severity"] = "A severity rule needs a syslog severity."
         if self.trap_oid and not OID_RE.match(self.trap_oid):

@@ -76,7 +76,7 @@ CREATE TEMP TABLE IF NOT EXISTS classify_stage (
     message text, source text, syslog_severity smallint, trap_oid text, rule_id integer,
     team_assignment text, handling text, is_dev boolean, correlation_id uuid, batch_id bigint,
     raw_payload jsonb, forward_status text, trap_name text, signature text, clears uuid, folded_into uuid,
-    suppressed_by integer, alert_payload jsonb
+    suppressed_by integer, enrichment jsonb, alert_payload jsonb
 ) ON COMMIT DELETE ROWS
 """
 _COPY = f"COPY classify_stage ({STAGE_COLUMNS}) FROM STDIN"
@@ -223,6 +223,7 @@ def batches_process(*, batches: list[ClaimedBatch]) -> ClassifyResult:
     live: list[ClaimedBatch] = []
     pending: list = []  # (batch, times, event, decision, forward): forwarded events and clears, staged after
     decide = ruleset.decide
+    enrich = ruleset.lookups.enrich if ruleset.lookups else None  # lookup tables: one dict lookup per table and event
     windows = windows_active(ruleset.windows, now) if ruleset.windows else []  # once per claim
 
     with transaction.atomic():
@@ -247,7 +248,10 @@ def batches_process(*, batches: list[ClaimedBatch]) -> ClassifyResult:
                         pending.append((batch, times, event, decision, forward))
                         continue
                     outcome = None if suppressed is None else Lifecycle(False, suppressed_by=suppressed)
-                    lines.append(stage_line(event, decision, times, forward=False, lifecycle=outcome))
+                    enrichment = enrich(event) if enrich is not None else None
+                    lines.append(
+                        stage_line(event, decision, times, forward=False, lifecycle=outcome, enrichment=enrichment)
+                    )
                     handlings[decision.handling] += 1
                 except Exception as exc:  # one poison event must not take its batch down
                     dead_events.append(_dead_letter_event(batch, event, exc))
@@ -260,7 +264,7 @@ def batches_process(*, batches: list[ClaimedBatch]) -> ClassifyResult:
         with connection.cursor() as cursor:
             done_ids = [b.id for b in live]
             if pending:
-                _stage_pending(cursor, pending, lines, handlings, dead_events, now)
+                _stage_pending(cursor, pending, lines, handlings, dead_events, now, enrich)
             if lines:
                 _stage_ensure(cursor)
                 first = all(b.attempts == 1 for b in live)
@@ -295,14 +299,17 @@ def batches_process(*, batches: list[ClaimedBatch]) -> ClassifyResult:
     return result
 
 
-def _stage_pending(cursor, pending: list, lines: list[str], handlings: Counter, dead_events: list, now) -> None:
+def _stage_pending(
+    cursor, pending: list, lines: list[str], handlings: Counter, dead_events: list, now, enrich=None
+) -> None:
     """Stage the forwarded events and clears with their lifecycle outcome (clear pairing, folding)."""
     outcomes = outcomes_resolve(
         cursor, [(e, d, f) for _b, _t, e, d, f in pending], now=now, fold_window=runtime("fold_window_seconds")
     )
     for (batch, times, event, decision, forward), outcome in zip(pending, outcomes, strict=True):
         try:
-            lines.append(stage_line(event, decision, times, forward=forward, lifecycle=outcome))
+            enrichment = enrich(event) if enrich is not None else None
+            lines.append(stage_line(event, decision, times, forward=forward, lifecycle=outcome, enrichment=enrichment))
             handlings[decision.handling] += 1
         except Exception as exc:  # one poison event must not take its batch down
             dead_events.append(_dead_letter_event(batch, event, exc))

@@ -23,7 +23,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from alerts.models.rule_lab import BACKTEST_UNFINISHED, BacktestStatus, RuleBacktest
-from alerts.rule_engine import RuleSet
+from alerts.rule_engine import LOOKUP, RuleSet
 from alerts.selectors import dev_hosts_list, device_teams_map, rules_active_specs
 from alerts.services.rule_lab import rule_drafts_validate, ruleset_with_drafts
 from mutt_project.queues import TaskName
@@ -127,10 +127,13 @@ class _Tally:
 
 
 def _fresh_ruleset() -> RuleSet:
+    from alerts.rule_cache import lookups_current
+
     return RuleSet.compile(
         rules_active_specs(),
         dev_hosts_list(),
         device_teams_map(),
+        lookups=lookups_current(),
         default_handling=settings.DEFAULT_HANDLING,
         default_team=settings.DEFAULT_TEAM,
     )
@@ -161,7 +164,11 @@ def backtest_scan(
     # Exact pre-filter: when no draft rule and no rule the draft edits or removes matches an event,
     # the set of matching rules is the same before and after, so the decision is too (not decided).
     # The current rules are assumed to be the live rules the draft was built on (the task compiles both).
-    touched = RuleSet.compile(draft.touched_specs).matches_any if draft.touched_specs is not None else None
+    touched = (
+        RuleSet.compile(draft.touched_specs).matches_any
+        if draft.touched_specs is not None and not any(s.match_type == LOOKUP for s in draft.touched_specs)
+        else None  # a lookup rule matches by the event's host: compare every event
+    )
     draft_ids = draft.draft_ids
     tally = _Tally()
     changes: Counter = Counter()

@@ -141,6 +141,7 @@ def ruleset_with_drafts(drafts=None, replace: bool = False, base: RuleSet | None
         live.values(),
         base.dev_hosts,
         base.teams,
+        lookups=base.lookups,
         default_handling=base.default_handling,
         default_team=base.default_team,
     )

@@ -10,9 +10,9 @@ from redis.exceptions import RedisError
 
 from alerts.choices import AuditOperation
 from alerts.dynamic_config import runtime_forget
-from alerts.models import ConfigAuditLog, RuntimeSetting
+from alerts.models import RuntimeSetting
 from alerts.runtime_catalog import setting_parse, setting_spec
-from alerts.services.config import ConfigChange
+from alerts.services.config import ConfigChange, config_audit_write
 from mutt_project import redis_keys
 from mutt_project.redis_client import get_redis
 
@@ -48,15 +48,13 @@ def runtime_settings_set(values: dict, change: ConfigChange, *, from_text: bool 
             old = row.value
             row.value, row.updated_by = value, change.user
             row.save()
-            ConfigAuditLog.objects.create(
-                changed_by=change.user,
+            config_audit_write(
+                change=change,
                 operation=AuditOperation.UPDATE,
                 table_name=RuntimeSetting._meta.db_table,
                 record_id=None,
                 old_values={"name": name, "value": old, "effective": old_effective},
                 new_values={"name": name, "value": value},
-                reason=change.reason,
-                correlation_id=change.correlation_id,
             )
             changed[name] = (old_effective, value)
         if changed:

@@ -25,7 +25,7 @@ if TYPE_CHECKING:  # the contract is checked by mypy; at run time alerts imports
 STAGE_COLUMNS = (
     "received_at, event_timestamp, processed_at, hostname, message, source, syslog_severity, trap_oid, "
     "rule_id, team_assignment, handling, is_dev, correlation_id, batch_id, raw_payload, forward_status, "
-    "trap_name, signature, clears, folded_into, suppressed_by, alert_payload"
+    "trap_name, signature, clears, folded_into, suppressed_by, enrichment, alert_payload"
 )
 
 # Event fields that have their own audit-log column (received_at is the batch's).
@@ -103,7 +103,11 @@ def _checked_text(event: dict[str, Any], key: str) -> str:
 
 
 def alert_build(
-    event: dict[str, Any], decision: DecisionLike, received_at: str, lifecycle: Lifecycle | None = None
+    event: dict[str, Any],
+    decision: DecisionLike,
+    received_at: str,
+    lifecycle: Lifecycle | None = None,
+    enrichment: dict | None = None,
 ) -> Alert:
     """The outbox payload for an event that is forwarded (see ``forwarding.payload.Alert``)."""
     severity = event.get("syslog_severity")
@@ -126,6 +130,8 @@ def alert_build(
     trap_name = getattr(decision, "trap_name", None)
     if trap_name:
         alert["trap_name"] = trap_name
+    if enrichment:
+        alert["enrichment"] = enrichment
     if lifecycle is not None:
         if lifecycle.signature:
             alert["signature"] = lifecycle.signature
@@ -149,7 +155,13 @@ def _nullable(value: str | None) -> str:
 
 
 def stage_line(
-    event: object, decision: DecisionLike, times: StageTimes, *, forward: bool, lifecycle: Lifecycle | None = None
+    event: object,
+    decision: DecisionLike,
+    times: StageTimes,
+    *,
+    forward: bool,
+    lifecycle: Lifecycle | None = None,
+    enrichment: dict | None = None,
 ) -> str:
     """One COPY line for the staging table; raises ``PoisonEvent`` for an event PostgreSQL would refuse."""
     if not isinstance(event, dict):
@@ -168,7 +180,7 @@ def stage_line(
     if lifecycle is not None:
         forward = lifecycle.forward
     alert = (
-        copy_text(orjson.dumps(alert_build(event, decision, times.received_at, lifecycle)).decode())
+        copy_text(orjson.dumps(alert_build(event, decision, times.received_at, lifecycle, enrichment)).decode())
         if forward
         else NULL
     )
@@ -195,6 +207,7 @@ def stage_line(
             NULL if lifecycle is None or lifecycle.clears is None else lifecycle.clears,
             NULL if lifecycle is None or lifecycle.folded_into is None else lifecycle.folded_into,
             NULL if lifecycle is None or lifecycle.suppressed_by is None else str(lifecycle.suppressed_by),
+            copy_text(orjson.dumps(enrichment).decode()) if enrichment else NULL,
             alert,
         )
     )
