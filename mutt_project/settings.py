@@ -10,6 +10,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from mutt_project.database_url import database_settings
 from mutt_project.env import (
     env_bool,
     env_float,
@@ -85,7 +86,12 @@ TEMPLATES = [
 # Database (PostgreSQL is the source of truth)
 # =============================================================================
 DATABASE_URL = secret("DATABASE_URL", "postgres://mutt@127.0.0.1:55432/mutt")
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 600))}
+# Several hosts (libpq multi-host, target_session_attrs=read-write) or one
+# Patroni/HAProxy endpoint: either way every process follows a failover (docs/ha.md).
+try:
+    DATABASES = {"default": database_settings(DATABASE_URL, dj_database_url.parse, env_int("DB_CONN_MAX_AGE", 600))}
+except ValueError as exc:
+    raise ImproperlyConfigured(str(exc)) from None
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env_int("DB_CONNECT_TIMEOUT", 3, minimum=1)
 DATABASES["default"]["TEST"] = {"NAME": env_str("DATABASE_TEST_NAME", "test_mutt")}
