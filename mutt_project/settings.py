@@ -95,6 +95,25 @@ except ValueError as exc:
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env_int("DB_CONNECT_TIMEOUT", 3, minimum=1)
 DATABASES["default"]["TEST"] = {"NAME": env_str("DATABASE_TEST_NAME", "test_mutt")}
+# Read replica (optional): event search and trace, backtests, rule health, dashboard statistics
+# and the SLO read from it while it answers and lags at most REPLICA_MAX_LAG_SECONDS
+# (mutt_project.replica; docs/ha.md). Writes never go there.
+DATABASE_REPLICA_URL = secret("DATABASE_REPLICA_URL", "")
+if DATABASE_REPLICA_URL:
+    try:
+        DATABASES["replica"] = database_settings(
+            DATABASE_REPLICA_URL, dj_database_url.parse, env_int("DB_CONN_MAX_AGE", 600), "DATABASE_REPLICA_URL"
+        )
+    except ValueError as exc:
+        raise ImproperlyConfigured(str(exc)) from None
+    DATABASES["replica"]["CONN_HEALTH_CHECKS"] = True
+    DATABASES["replica"].setdefault("OPTIONS", {})["connect_timeout"] = env_int("DB_CONNECT_TIMEOUT", 3, minimum=1)
+    if DATABASES["replica"]["OPTIONS"].get("target_session_attrs") == "read-write":
+        DATABASES["replica"]["OPTIONS"]["target_session_attrs"] = "any"  # a standby is what is wanted here
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+REPLICA_MAX_LAG_SECONDS = env_float("REPLICA_MAX_LAG_SECONDS", 30.0, minimum=0.0)
+REPLICA_CHECK_SECONDS = env_float("REPLICA_CHECK_SECONDS", 5.0, minimum=0.0)
+DATABASE_ROUTERS = ["mutt_project.replica.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # =============================================================================

@@ -89,6 +89,9 @@ class PgCluster:
         _as_pg(self.user, [self._bin("pg_ctl"), "-D", str(node.data), "-l", str(node.data / "server.log"),
                            "-o", f"-p {node.port}", "-w", "-t", "60", "start"])  # fmt: skip
 
+    def stop(self, node: Node) -> None:
+        _as_pg(self.user, [self._bin("pg_ctl"), "-D", str(node.data), "-m", "fast", "-w", "-t", "60", "stop"])
+
     def kill9(self, node: Node) -> None:
         pid = node.pid()
         if pid:

@@ -62,7 +62,7 @@ def ingest_server(redis_client, tmp_path):
     def up():
         try:
             return requests.get(url + "/health", timeout=1).status_code == 200
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):  # a first answer can be slow on a busy machine
             return proc.poll() is not None
 
     wait_for(up, timeout=30, message="ingest server")
