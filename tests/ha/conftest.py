@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
+from chaos.pg_cluster import PgCluster
 from tests.conftest import ROOT, free_port
-from tests.pg_cluster import PgCluster
 
 
 def _services() -> dict[str, str]:

@@ -1,4 +1,4 @@
-"""A PostgreSQL primary and a streaming standby of a test's own (temp dir, free ports), for failover tests.
+"""A PostgreSQL primary and a streaming standby of its own (temp dir, free ports): failover tests, benches, harnesses.
 
 The real thing, small: ``initdb``, ``pg_basebackup -R`` for the standby, ``kill -9``
 of a postmaster and ``pg_ctl promote``. The Debian binaries come from
