@@ -78,7 +78,9 @@ def main() -> int:
     pg = PgCluster(pg_bindir(), user)
     procs: list[subprocess.Popen] = []
     try:
-        primary = pg.primary_init(free_port(), extra_conf="track_commit_timestamp = on\nmax_connections = 200\nfsync = on\n")
+        primary = pg.primary_init(
+            free_port(), extra_conf="track_commit_timestamp = on\nmax_connections = 200\nfsync = on\n"
+        )
         standby = pg.standby_clone("standby", free_port(), primary)
         pg.psql(primary, "CREATE DATABASE mutt")
         db_url = pg.url("primary")
