@@ -3,7 +3,7 @@ PYTHON ?= python3.11
 VENV := .venv
 STAMP := $(VENV)/.requirements.stamp
 
-.PHONY: run test venv lint bench bench-ingest bench-classify bench-rules bench-forward stop clean
+.PHONY: run test test-fast venv lint bench bench-ingest bench-classify bench-rules bench-forward stop clean
 .PHONY: bench-dashboard
 
 run: venv
@@ -11,6 +11,11 @@ run: venv
 
 test: venv
 	bash scripts/test.sh $(PYTEST_ARGS)
+
+# A developer's loop: every test that starts no Celery worker, server stack or browser
+# (not marked integration), on the same per-worker PostgreSQL and Redis. CI runs `make test`.
+test-fast: venv
+	bash scripts/test.sh -m "not integration" $(PYTEST_ARGS)
 
 venv: $(STAMP)
 

@@ -227,8 +227,15 @@ class RedisPasswordProvider(CredentialProvider):
 
     def _check(self, password: str) -> str:
         import redis
+        from redis.backoff import NoBackoff
+        from redis.retry import Retry
 
-        client = redis.Redis(username=self._username, password=password, socket_timeout=2, **self._target)
+        # One try: redis-py counts an authentication error as a connection error and retries it with
+        # backoff, and the caller's own connection retries around this check again; a wrong password
+        # would take minutes to surface instead of a second.
+        client = redis.Redis(
+            username=self._username, password=password, socket_timeout=2, retry=Retry(NoBackoff(), 0), **self._target
+        )
         try:
             client.ping()
         finally:

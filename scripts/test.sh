@@ -45,18 +45,39 @@ if ! command -v kubectl >/dev/null 2>&1; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends kubernetes-client >/dev/null
 fi
 # --- end production runtime ---
-bash scripts/services.sh start "$DATA" "${MUTT_TEST_PG_PORT:-55433}" "${MUTT_TEST_REDIS_PORT:-56380}"
+# One PostgreSQL and one Redis per pytest-xdist worker (tests/worker_services.py): outage tests stop
+# and restart their own servers without touching another worker's. Worker N listens on the base
+# ports + N. MUTT_TEST_WORKERS=1 runs one process (the quickest start for a single test file).
+WORKERS=${MUTT_TEST_WORKERS:-3}
+PG_BASE=${MUTT_TEST_PG_PORT:-55433}
+REDIS_BASE=${MUTT_TEST_REDIS_PORT:-56380}
+started_at=$(date +%s)
+# The first start installs the packages when they are missing; the others then start side by side.
+bash scripts/services.sh start "$DATA/gw0" "$PG_BASE" "$REDIS_BASE"
+pids=()
+for i in $(seq 1 $((WORKERS - 1))); do
+  bash scripts/services.sh start "$DATA/gw$i" $((PG_BASE + i)) $((REDIS_BASE + i)) & pids+=($!)
+done
+for pid in "${pids[@]}"; do wait "$pid"; done
+stop_all() { for i in $(seq 0 $((WORKERS - 1))); do bash scripts/services.sh stop "$DATA/gw$i" 2>/dev/null; done; }
 if [ "${MUTT_KEEP_SERVICES:-0}" != 1 ]; then
-  trap 'bash scripts/services.sh stop "$DATA"' EXIT
+  trap stop_all EXIT
 fi
 # shellcheck disable=SC1091
-source "$DATA/services.env"
-export MUTT_TEST_SERVICES_ENV="$DATA/services.env"
+source "$DATA/gw0/services.env"
+export MUTT_TEST_SERVICES_DIR="$DATA"
+export MUTT_TEST_SERVICES_ENV="$DATA/gw0/services.env"
 export INGEST_API_KEYS='test-ingest-key-1,test-ingest-key-2'
 export DJANGO_SECRET_KEY='test-only-secret-key-not-for-production-use-0123456789'
-# --- issue 14 (alert lifecycle) ---
 # Tests that send one condition many times count every send; the folding tests
 # turn folding on through the runtime setting an operator would use.
 export FOLD_WINDOW_SECONDS="${FOLD_WINDOW_SECONDS:-0}"
-# --- end issue 14 ---
-.venv/bin/python -m pytest "$@"
+xdist=()
+[ "$WORKERS" -gt 1 ] && xdist=(-n "$WORKERS" --dist loadgroup)
+pytest_started=$(date +%s)
+status=0
+# --durations=10: the timing report (the ten slowest tests), then pytest's own total.
+.venv/bin/python -m pytest "${xdist[@]}" --durations=10 "$@" || status=$?
+now=$(date +%s)
+echo "test: timing: services $((pytest_started - started_at)) s, pytest $((now - pytest_started)) s on $WORKERS worker(s)"
+exit $status

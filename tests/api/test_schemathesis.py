@@ -67,7 +67,7 @@ def web_server(django_db_setup, tmp_path_factory):
 
     def up():
         try:
-            return requests.get(url + "/health", timeout=5).status_code in (200, 503)
+            return requests.get(url + "/health", timeout=30).status_code in (200, 503)
         except requests.RequestException:  # not listening yet, or slow to answer on a busy machine
             return proc.poll() is not None
 

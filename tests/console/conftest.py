@@ -49,7 +49,7 @@ def web_server(redis_client, moog_sink, tmp_path, web_server_env):
 
     def up():
         try:
-            return requests.get(url + "/health", timeout=2).status_code == 200
+            return requests.get(url + "/health", timeout=30).status_code == 200
         except requests.RequestException:
             return proc.poll() is not None
 

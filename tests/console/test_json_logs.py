@@ -58,10 +58,10 @@ def test_one_grep_follows_an_event_from_ingest_to_the_moogsoft_post(web_server, 
         timeout=10,
     )
     correlation_id = answer.json()["correlation_id"]
-    wait_for(lambda: moog_sink.received(), timeout=20, message="alert delivered")
+    wait_for(lambda: moog_sink.received(), timeout=60, message="alert delivered")
     web_log = (tmp_path / "web.log").read_text()
     worker_log = Path(worker.logfile.name)
-    wait_for(lambda: "moogsoft POST" in worker_log.read_text(), timeout=10, message="POST logged")
+    wait_for(lambda: "moogsoft POST" in worker_log.read_text(), timeout=60, message="POST logged")
 
     path = [
         line

@@ -8,8 +8,8 @@ import requests
 def test_batch_is_recorded_event_by_event_with_one_request_number(moog_sink):
     events = [{"external_id": f"e{i}", "description": "x"} for i in range(3)]
 
-    requests.post(moog_sink.url, json={"events": events}, timeout=5).raise_for_status()
-    requests.post(moog_sink.url, json={"external_id": "single"}, timeout=5).raise_for_status()
+    requests.post(moog_sink.url, json={"events": events}, timeout=30).raise_for_status()
+    requests.post(moog_sink.url, json={"external_id": "single"}, timeout=30).raise_for_status()
 
     records = moog_sink.received()
     assert [r["body"]["external_id"] for r in records] == ["e0", "e1", "e2", "single"]
@@ -20,8 +20,8 @@ def test_batch_is_recorded_event_by_event_with_one_request_number(moog_sink):
 def test_refused_event_makes_its_request_a_400(moog_sink):
     moog_sink.control(refuse=["bad"])
 
-    refused = requests.post(moog_sink.url, json={"events": [{"external_id": "ok"}, {"external_id": "bad"}]}, timeout=5)
-    fine = requests.post(moog_sink.url, json={"events": [{"external_id": "ok2"}]}, timeout=5)
+    refused = requests.post(moog_sink.url, json={"events": [{"external_id": "ok"}, {"external_id": "bad"}]}, timeout=30)
+    fine = requests.post(moog_sink.url, json={"events": [{"external_id": "ok2"}]}, timeout=30)
 
     assert (refused.status_code, fine.status_code) == (400, 200)
     assert [r["body"]["external_id"] for r in moog_sink.received(accepted_only=True)] == ["ok2"]

@@ -32,7 +32,7 @@ def test_outage_opens_the_breaker_then_every_alert_is_delivered_once(workers, mo
     expected = {str(r.correlation_id) for r in outbox_rows(60)}
     wake(WakeKind.FORWARD)
 
-    wait_for(lambda: breaker_status()["state"] == "open", timeout=10, message="breaker open")
+    wait_for(lambda: breaker_status()["state"] == "open", timeout=60, message="breaker open")
 
     def delivered():
         return {r["body"]["external_id"] for r in moog_sink.received(accepted_only=True)}

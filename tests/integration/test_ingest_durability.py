@@ -49,7 +49,7 @@ def test_redis_down_still_accepts_and_the_sweeper_gets_the_event_classified(clie
     assert stale_work_rewake(grace_seconds=0).stale_batches == 1
     row = wait_for(
         lambda: EventAuditLog.objects.filter(correlation_id=cid).first(),
-        timeout=30,
+        timeout=60,
         message="event classified after Redis came back",
     )
     assert row.message == "accepted while redis was down"

@@ -61,11 +61,11 @@ def ingest_server(redis_client, tmp_path):
 
     def up():
         try:
-            return requests.get(url + "/health", timeout=1).status_code == 200
-        except (requests.ConnectionError, requests.Timeout):  # a first answer can be slow on a busy machine
+            return requests.get(url + "/health", timeout=30).status_code == 200
+        except requests.RequestException:  # not listening yet, or slow to answer on a busy machine
             return proc.poll() is not None
 
-    wait_for(up, timeout=30, message="ingest server")
+    wait_for(up, timeout=60, message="ingest server")
     assert proc.poll() is None, (tmp_path / "ingest.log").read_text()
     yield url
     proc.terminate()

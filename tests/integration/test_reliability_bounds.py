@@ -98,7 +98,7 @@ def test_a_statement_past_its_timeout_retries_the_task_and_succeeds_later(worker
         blocker.close()
     received = wait_for(lambda: moog_sink.received(accepted_only=True), timeout=120, message="sent after the retry")
     assert [r["body"]["external_id"] for r in received] == [str(row.correlation_id)]
-    wait_for(lambda: not AlertOutbox.objects.exists(), timeout=30, message="outbox drained")
+    wait_for(lambda: not AlertOutbox.objects.exists(), timeout=60, message="outbox drained")
     assert worker.poll() is None
 
 

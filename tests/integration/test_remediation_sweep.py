@@ -34,7 +34,7 @@ def test_alerts_due_when_redis_is_flushed_are_delivered_after_the_sweep(workers,
 
     wait_for(
         lambda: {r["body"]["external_id"] for r in moog_sink.received(accepted_only=True)} == expected,
-        timeout=30,
+        timeout=60,
         interval=0.3,
         message="every alert delivered",
     )

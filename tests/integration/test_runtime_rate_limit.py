@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from django.contrib.auth import get_user_model
 from rest_framework.test import APIClient
@@ -32,15 +30,24 @@ def test_rate_limit_lowered_at_runtime_is_obeyed_by_running_forwarders(workers, 
     assert first.status_code == 200 and first.json()["changed"] == {"moog_rate_limit": {"old": 50, "new": 20}}
     outbox_rows(400)
     wake(WakeKind.FORWARD)
-    wait_for(lambda: len(moog_sink.received()) >= 40, timeout=30, interval=0.2, message="forwarders at 20/s")
+    wait_for(lambda: len(moog_sink.received()) >= 40, timeout=60, interval=0.2, message="forwarders at 20/s")
 
-    changed_at = time.time()
     answer = admin_api.put(
         "/api/v2/config", {"settings": {"moog_rate_limit": 5}, "reason": "incident 42"}, format="json"
     )
     assert answer.status_code == 200, answer.content
     assert answer.json()["changed"] == {"moog_rate_limit": {"old": 20, "new": 5}}
-    time.sleep(12)  # forwarders keep sending: 5 s to take effect, then 7 s observed
+    # The change's instant on the system's own clock: when the audited change was committed (the
+    # version key moves with it), not when this test sent its request.
+    audit = ConfigAuditLog.objects.filter(table_name="runtime_settings").order_by("-id")[0]
+    changed_at = audit.changed_at.timestamp()
+    # The promise: obeyed within 5 s. Observe 7 s of sending after that (about 5/s: 25 requests or more).
+    wait_for(
+        lambda: len([r for r in moog_sink.received() if r["at"] >= changed_at + 5]) >= 25,
+        timeout=120,
+        interval=0.5,
+        message="forwarders still sending after the change",
+    )
 
     times = sorted(r["at"] for r in moog_sink.received())
     before = [t for t in times if t < changed_at]
@@ -60,10 +67,8 @@ def test_rate_limit_lowered_at_runtime_is_obeyed_by_running_forwarders(workers, 
         + (f"{took:.1f} s after the change" if took is not None else "not within 6 s of the change")
     )
     assert max_in_any_window(before) > 5  # it really was running at the higher rate
-    assert len(after) >= 25  # still sending: about 5/s for 7 s
     assert max_in_any_window(after) <= 5
 
-    audit = ConfigAuditLog.objects.filter(table_name="runtime_settings").order_by("-id")[0]
     assert audit.changed_by == "oncall" and audit.reason == "incident 42"
     assert audit.new_values == {"name": "moog_rate_limit", "value": 5}
 

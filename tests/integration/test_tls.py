@@ -59,10 +59,10 @@ def _serve(which: str, certs: Path, tmp_path: Path):
     def up():
         try:
             return requests.get(url + "/health", timeout=2, verify=str(certs / "ca.crt")).status_code in (200, 503)
-        except requests.ConnectionError:
+        except requests.RequestException:  # not listening yet, or slow to answer on a busy machine
             return proc.poll() is not None
 
-    wait_for(up, timeout=40, interval=0.2, message=f"{which} over HTTPS")
+    wait_for(up, timeout=60, interval=0.2, message=f"{which} over HTTPS")
     assert proc.poll() is None, (tmp_path / f"{which}.log").read_text()
     return proc, url, log
 

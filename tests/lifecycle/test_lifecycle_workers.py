@@ -53,7 +53,7 @@ def _bodies(moog_sink) -> list[dict]:
 
 def _at_least(read, count: int, message: str):
     """Waits until ``read()`` returns at least ``count`` items, and returns them."""
-    return wait_for(lambda: (items := read()) and len(items) >= count and items, timeout=30, message=message)
+    return wait_for(lambda: (items := read()) and len(items) >= count and items, timeout=60, message=message)
 
 
 def test_link_down_then_link_up_sends_the_alert_then_a_clear_with_the_same_signature(

@@ -53,11 +53,11 @@ def redis_server(tmp_path):
 
     def up():
         try:
-            return redis.Redis(port=port, password="redis-a", socket_timeout=1).ping()
-        except redis.exceptions.ConnectionError:
+            return redis.Redis(port=port, password="redis-a", socket_timeout=10).ping()
+        except redis.exceptions.RedisError:
             return False
 
-    wait_for(up, timeout=10, message="redis-server")
+    wait_for(up, timeout=60, message="redis-server")
     yield port
     proc.terminate()
     proc.wait(timeout=10)
