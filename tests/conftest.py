@@ -304,6 +304,7 @@ _LONG_FIRST = (
     "tests/integration/test_forward_storm.py",
     "tests/api/test_schemathesis.py",
     "tests/integration/",
+    "tests/ha/",
     "tests/lifecycle/",
     "tests/console/",
     "tests/project/",

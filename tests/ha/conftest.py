@@ -12,16 +12,11 @@ from django.conf import settings
 
 from chaos.pg_cluster import PgCluster
 from tests.conftest import ROOT, free_port
+from tests.worker_services import services_env_read
 
 
 def _services() -> dict[str, str]:
-    env_file = Path(os.environ.get("MUTT_TEST_SERVICES_ENV", ROOT / ".run" / "test" / "services.env"))
-    values = {}
-    for line in env_file.read_text().splitlines():
-        if line.startswith("export "):
-            key, _, value = line[len("export ") :].partition("=")
-            values[key] = value.strip("'")
-    return values
+    return services_env_read(Path(os.environ.get("MUTT_TEST_SERVICES_ENV", ROOT / ".run" / "test" / "services.env")))
 
 
 @pytest.fixture
