@@ -59,6 +59,9 @@ _NO_RANK = NO_RANK
 _SET_MAX_MEM = 256 << 20
 
 
+_DECISION_CACHE_SIZE = 65536  # (rank, host) pairs remembered per RuleSet
+
+
 class RuleSet:
     """A compiled, immutable set of rules plus the host lookups."""
 
@@ -93,6 +96,9 @@ class RuleSet:
         self._traps = traps
         self.windows = list(windows)  # alerts.maintenance.Window, compiled with the rules
         self._dev_patterns = dev_patterns  # alerts.host_patterns.HostPatterns or None
+        # (rank, lower-cased hostname) -> Decision: a Decision is immutable and depends on
+        # nothing else, so repeat senders (most traffic) skip the host lookups and the object.
+        self._decisions: dict[tuple[int, str], Decision] = {}
         self._build()
 
     @classmethod
@@ -261,7 +267,13 @@ class RuleSet:
         rank = self._best_rank(event.get("message") or "", trap_oid, event.get("syslog_severity"), trap_name)
         if facts is not None or (self._lifecycle_ranks and rank in self._lifecycle_ranks):
             return self._lifecycle_decision(rank, hostname, event, facts)
-        return self._decision(self._ordered[rank] if rank != _NO_RANK else None, hostname)
+        decision = self._decisions.get((rank, hostname))
+        if decision is None:
+            decision = self._decision(self._ordered[rank] if rank != _NO_RANK else None, hostname)
+            if len(self._decisions) >= _DECISION_CACHE_SIZE:
+                self._decisions.clear()  # many distinct hosts: start over rather than grow
+            self._decisions[(rank, hostname)] = decision
+        return decision
 
     def decide_reference(self, event: Mapping) -> Decision:
         """The specification, rule by rule in priority order: slow, for tests only."""

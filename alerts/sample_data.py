@@ -9,12 +9,14 @@ SAMPLE_RULES = [
     {"match_string": "disk.*full", "match_type": "regex", "priority": 700,
      "prod_handling": "Ticket_only", "dev_handling": "Log_only", "team_assignment": "UNIX"},
     # v2.3 schema sample rules (its "Ignore" is stored as Suppress; its
-    # severity "Critical" is syslog 2)
-    {"match_string": "Interface down", "match_type": "contains", "priority": 10,
+    # severity "Critical" is syslog 2). v2.3's lower number won; here the higher
+    # one does, so its 5 / 10 / 20 become 996 / 991 / 981 (1001 - p, as
+    # import_v23 converts) and the catch-all WARNING (100) stays the lowest of all.
+    {"match_string": "Interface down", "match_type": "contains", "priority": 991,
      "prod_handling": "Page_and_ticket", "dev_handling": "Ticket_only", "team_assignment": "NETCORE"},
-    {"trap_oid": "1.3.6.1.4.1.9.1.1.1.1", "match_type": "oid_prefix", "priority": 5,
+    {"trap_oid": "1.3.6.1.4.1.9.1.1.1.1", "match_type": "oid_prefix", "priority": 996,
      "prod_handling": "Page_and_ticket", "dev_handling": "Ticket_only", "team_assignment": "NETCORE"},
-    {"match_string": "CPU utilization", "syslog_severity": 2, "match_type": "contains", "priority": 20,
+    {"match_string": "CPU utilization", "syslog_severity": 2, "match_type": "contains", "priority": 981,
      "prod_handling": "Ticket_only", "dev_handling": "Suppress", "team_assignment": "NETCORE"},
     {"match_string": "WARNING", "match_type": "contains", "priority": 100,
      "prod_handling": "Ticket_only", "dev_handling": "Suppress", "team_assignment": "NETO"},

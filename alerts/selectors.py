@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from dataclasses import fields as dataclass_fields
 from datetime import datetime
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Max, Min, Q, QuerySet
 
 from alerts.maintenance import Window
 from alerts.models import (
@@ -140,6 +140,7 @@ class EventFilters:
     forward_status: str | None = None
     source: str | None = None
     q: str | None = None
+    unmatched: bool = False  # rule_id=none: the events no rule matched
 
 
 @dataclass(frozen=True)
@@ -166,6 +167,8 @@ def events_queryset(filters: EventFilters) -> QuerySet:
         qs = qs.filter(_hostname_filter(filters.hostname))
     if filters.rule_id is not None:
         qs = qs.filter(rule_id=filters.rule_id)
+    if filters.unmatched:
+        qs = qs.filter(rule_id__isnull=True)
     for field, value in (
         ("handling", filters.handling),
         ("team_assignment", filters.team),
@@ -241,3 +244,17 @@ def event_trace(correlation_id: uuid.UUID) -> dict | None:
         },
         "dead_letters": letters,
     }
+
+
+def unmatched_summary(*, since: datetime, until: datetime, limit: int = 100) -> list[dict]:
+    """Hosts whose events no rule matched in the window: count, first and last seen, a sample message.
+
+    Bounded by the window (the partitions it spans, the unmatched partial index on
+    received_at), never a count over the whole audit trail; the busiest hosts first.
+    """
+    return list(
+        EventAuditLog.objects.filter(received_at__gte=since, received_at__lt=until, rule_id__isnull=True)
+        .values("hostname")
+        .annotate(count=Count("id"), first_seen=Min("received_at"), last_seen=Max("received_at"), sample=Max("message"))
+        .order_by("-count", "hostname")[:limit]
+    )

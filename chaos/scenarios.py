@@ -124,7 +124,7 @@ def moog_outage(stack: Stack, load: Load, fault: Fault) -> None:
 
 
 def two_beats(stack: Stack, load: Load, fault: Fault) -> None:
-    """A second Beat process runs next to the first for 60 s."""
+    """A second Beat process runs next to the first for 60 s (a standby: only the leader lock's holder schedules)."""
     first = stack.procs["beat"]
     argv = [a if a != str(stack.data / "beat.pid") else str(stack.data / "beat2.pid") for a in first.argv]
     second = Proc("beat-2", argv, first.env, supervised=False)

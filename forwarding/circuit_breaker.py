@@ -172,3 +172,10 @@ def breaker_status() -> dict:
     }
     MOOG_CIRCUIT_STATE.set(_GAUGE[BreakerState(status["state"])])
     return status
+
+
+def breaker_force_closed() -> None:
+    """Closed, no failures, no probe in flight: what an operator's reset means (remediation.operator_actions)."""
+    get_redis().delete(*_KEYS)
+    MOOG_CIRCUIT_STATE.set(_GAUGE[BreakerState.CLOSED])
+    MOOG_CIRCUIT_TRANSITIONS.labels(BreakerState.CLOSED.value).inc()

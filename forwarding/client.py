@@ -14,6 +14,7 @@ from forwarding.metrics import MOOG_RETRY_COUNT
 from mutt_project import redis_keys
 from mutt_project.log_format import log_context
 from mutt_project.redis_client import get_redis
+from mutt_project.version import VERSION
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +45,7 @@ def _get_session() -> requests.Session:
     if _session is None:
         session = requests.Session()
         session.headers["Content-Type"] = "application/json"
+        session.headers["User-Agent"] = f"MUTT/{VERSION}"  # Moogsoft's logs name the sender and its release
         if settings.MOOG_API_KEY:
             session.headers[settings.MOOG_API_KEY_HEADER] = settings.MOOG_API_KEY
         if settings.MOOG_USERNAME:

@@ -129,7 +129,9 @@ class SinkHandler(BaseHTTPRequestHandler):
         if refused and status < 300 and any(isinstance(e, dict) and e.get("external_id") in refused for e in events):
             status = 400
             mode = mode | {"body": "event refused"}
-        headers_kept = {k: v for k, v in self.headers.items() if k.lower() in ("x-api-key", "authorization")}
+        headers_kept = {
+            k: v for k, v in self.headers.items() if k.lower() in ("x-api-key", "authorization", "user-agent")
+        }
         self.state.record(
             [
                 {

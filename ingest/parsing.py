@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 import uuid
 import zlib
 from dataclasses import dataclass
@@ -99,10 +100,22 @@ class EventError(Exception):
     """This one event is refused; the reason is reported by its index."""
 
 
+# Field -> the names an event may give it under (hostname and message are always required).
+FIELD_NAMES = {
+    "hostname": ("hostname", "host"),
+    "message": ("message", "msg"),
+    "severity": ("syslog_severity", "severity"),
+}
+
+
+_ALWAYS_REQUIRED = frozenset({"timestamp", "hostname", "message"})
+
+
 @dataclass(frozen=True)
 class Limits:
     max_events: int = 5000
     max_message_bytes: int = 64 * 1024
+    required: tuple[str, ...] = ()  # more fields every event must carry (INGEST_REQUIRED_FIELDS)
 
 
 def parse_body(raw: bytes) -> list:
@@ -196,10 +209,17 @@ def _first(obj: dict, *names):
     return None
 
 
-def _uuid4() -> str:
-    """A random (version 4) UUID as text; ``str(uuid.uuid4())`` costs several times more per event."""
-    raw = bytearray(os.urandom(16))
-    raw[6] = (raw[6] & 0x0F) | 0x40
+def _uuid7() -> str:
+    """A time-ordered (version 7, RFC 9562) UUID as text: 48 bits of Unix milliseconds, 74 random bits.
+
+    Ids made later sort later, so the audit log's unique (correlation_id,
+    received_at) index is appended to at its right edge instead of being
+    written all over: pages split full (~10 bytes a row less than random ids)
+    and the pages a claim writes stay in cache. Built by hand: ``str(uuid.uuid4())``
+    already cost several times more per event.
+    """
+    raw = bytearray((time.time_ns() // 1_000_000).to_bytes(6, "big") + os.urandom(10))
+    raw[6] = (raw[6] & 0x0F) | 0x70
     raw[8] = (raw[8] & 0x3F) | 0x80
     h = raw.hex()
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
@@ -247,12 +267,17 @@ def normalise_event(obj, limits: Limits, received_at: str) -> dict:
         raise EventError("source must be 'syslog' or 'snmp'")
     cid = obj.get("correlation_id")
     if cid is None or cid == "":
-        correlation_id = _uuid4()
+        correlation_id = _uuid7()
     else:
         try:
             correlation_id = str(uuid.UUID(str(cid)))
         except ValueError:
             raise EventError("correlation_id must be a UUID") from None
+    for required in limits.required:  # beyond timestamp, hostname and message (checked above, always)
+        if required not in _ALWAYS_REQUIRED:
+            value = _first(obj, *FIELD_NAMES.get(required, (required,)))
+            if value is None or value == "":
+                raise EventError(f"{required} is required")
     event = {k: v for k, v in obj.items() if k not in ("host", "msg", "severity")}
     event.update(
         timestamp=timestamp.isoformat(),

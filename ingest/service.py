@@ -89,7 +89,9 @@ def _ingest(header: Callable[[str], str | None], read: Callable[[int], bytes]) -
         raise IngestRefused(413, "too_large", str(exc)) from None
     except BodyError as exc:
         raise IngestRefused(400, "malformed", str(exc)) from None
-    limits = Limits(settings.INGEST_MAX_EVENTS_PER_REQUEST, settings.INGEST_MAX_MESSAGE_BYTES)
+    limits = Limits(
+        settings.INGEST_MAX_EVENTS_PER_REQUEST, settings.INGEST_MAX_MESSAGE_BYTES, settings.INGEST_REQUIRED_FIELDS
+    )
     if len(candidates) > limits.max_events:
         raise IngestRefused(413, "too_many_events", f"more than {limits.max_events} events in one request")
 

@@ -25,6 +25,9 @@ from django.core.wsgi import get_wsgi_application  # noqa: E402
 django_application = get_wsgi_application()
 
 from ingest.service import ingest_handle  # noqa: E402 - needs the apps loaded
+from mutt_project.redis_client import startup_check  # noqa: E402
+
+startup_check()  # Sentinel settings that cannot work stop the process with the setting's name
 
 log = logging.getLogger(__name__)
 

@@ -12,6 +12,16 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 
+@app.on_after_configure.connect
+def _broker_url_from_settings(sender=None, **_kwargs) -> None:
+    """Celery prefers a CELERY_BROKER_URL environment variable to its settings; with Sentinel the
+    settings hold that URL's ``sentinel://`` form, which must win (the settings have read the variable)."""
+    from django.conf import settings
+
+    if settings.REDIS_SENTINEL_HOSTS:
+        os.environ.pop("CELERY_BROKER_URL", None)
+
+
 # ---- issue 11: worker logs in MUTT's format (JSON when LOG_FORMAT=json, ids, no secrets) ----
 @after_setup_logger.connect
 @after_setup_task_logger.connect
@@ -50,3 +60,30 @@ def _mutt_task_retry_log(request=None, reason=None, **_kwargs) -> None:
     logging.getLogger("mutt.tasks").warning(
         "task %s retries: %s: %s", getattr(request, "task", "?"), type(reason).__name__, str(reason).strip()[:500]
     )
+
+
+# ---- Redis through Sentinel: a worker or Beat with Sentinel settings that cannot work stops at once ----
+from celery.signals import beat_init  # noqa: E402
+
+
+@worker_init.connect
+@beat_init.connect
+def _mutt_sentinel_check(**_kwargs) -> None:
+    from mutt_project.redis_client import startup_check
+
+    startup_check()
+
+
+# ---- every worker observable: its own /metrics, /livez and /readyz (MUTT_WORKER_METRICS_PORT) ----
+from celery.signals import worker_ready  # noqa: E402
+
+from mutt_project.worker_metrics import WorkerMetricsStep  # noqa: E402
+
+app.steps["worker"].add(WorkerMetricsStep)
+
+
+@worker_ready.connect
+def _mutt_worker_ready(sender=None, **_kwargs) -> None:
+    heartbeat = getattr(getattr(sender, "controller", None), "mutt_heartbeat", None)
+    if heartbeat is not None:
+        heartbeat.ready = True

@@ -1,8 +1,16 @@
-"""``/health``: PostgreSQL and Redis reachable, else 503 (for load balancers)."""
+"""``/health``: PostgreSQL and Redis reachable, else 503 (for load balancers).
+
+The body carries MUTT's ``checks`` and ``service`` and the reference guide's
+fields: ``status`` (healthy/unhealthy), ``redis`` (connected/disconnected),
+``timestamp`` (UTC, ISO 8601) and ``queue_depth`` (events accepted and not yet
+classified: the inbox backlog, which is what v2.x's ingest queue length was).
+Load balancers need only the status code (HAProxy ``option httpchk GET /health``).
+"""
 
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 
 from django.conf import settings
 from django.db import connection
@@ -38,8 +46,25 @@ def _check_redis() -> str:
         return "down"
 
 
+def _queue_depth() -> int | None:
+    from ingest.backpressure import backlog_events  # the ingest app's estimate, refreshed at most once a second
+
+    try:
+        return backlog_events()
+    except Exception:  # noqa: BLE001 - the depth is informative; health is decided by the checks
+        connection.close()
+        return None
+
+
 def health(request):
     checks = {"postgres": _check_postgres(), "redis": _check_redis()}
     healthy = all(v == "ok" for v in checks.values())
-    body = {"status": "healthy" if healthy else "unhealthy", "service": settings.SERVICE_NAME, "checks": checks}
+    body = {
+        "status": "healthy" if healthy else "unhealthy",
+        "service": settings.SERVICE_NAME,
+        "checks": checks,
+        "redis": "connected" if checks["redis"] == "ok" else "disconnected",
+        "timestamp": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+        "queue_depth": _queue_depth() if checks["postgres"] == "ok" else None,
+    }
     return JsonResponse(body, status=200 if healthy else 503)

@@ -1,8 +1,9 @@
 """Log records as one JSON object per line (``LOG_FORMAT=json``), with correlation ids and no secrets.
 
 - ``JsonFormatter``: python-json-logger with MUTT's field names: ``timestamp``
-  (ISO 8601 UTC), ``level``, ``process``, ``logger``, ``message``, plus any
-  ``extra`` and the correlation context below.
+  (ISO 8601 UTC), ``level``, ``process``, ``logger``, ``message``, ``service``,
+  ``version``, ``host`` (the pod name on Kubernetes), ``module``, ``function``,
+  ``line``, plus any ``extra`` and the correlation context below.
 - ``log_context(correlation_id=..., batch_ids=...)``: a context variable that
   ``ContextFilter`` copies onto every record emitted while it is set, so the
   log calls that already exist in ingest, classify and forwarding carry the
@@ -18,6 +19,8 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import logging
+import os
+import socket
 from datetime import UTC, datetime
 
 from pythonjsonlogger.json import JsonFormatter as _LibraryJsonFormatter
@@ -59,7 +62,35 @@ def _secret_values() -> list[str]:
         password = urlparse(getattr(settings, url_name, "") or "").password
         values.append(password or "")
     values.append(getattr(settings, "SECRET_KEY", ""))
+    values.append(getattr(settings, "EMAIL_HOST_PASSWORD", ""))
+    values += _named_secrets()
     return [v for v in values if v and len(v) >= 6]
+
+
+# Secrets read by name (Vault or the environment, NAME_FILE too): rotation pairs, Vault's own credential,
+# the reference documents' password variables, the archive store's key.
+SECRET_NAMES = (
+    "DB_PASS_CURRENT", "DB_PASS_NEXT", "REDIS_PASS_CURRENT", "REDIS_PASS_NEXT", "EMAIL_HOST_PASSWORD",
+    "VAULT_SECRET_ID", "VAULT_TOKEN", "POSTGRES_PASSWORD", "DB_PASSWORD", "REDIS_PASSWORD", "AWS_SECRET_ACCESS_KEY",
+)  # fmt: skip
+
+
+def _named_secrets() -> list[str]:
+    import os
+
+    from mutt_project.env import env_secret
+    from mutt_project.secrets import secret
+
+    values = []
+    for name in SECRET_NAMES:
+        values.append(env_secret(name))
+        if name.startswith(("DB_PASS_", "REDIS_PASS_", "EMAIL_")):
+            values.append(secret(name))
+    # Any other rotation slot (DB_PASS_PREVIOUS, ...) given in the environment.
+    values += [
+        v for k, v in os.environ.items() if k.startswith(("DB_PASS_", "REDIS_PASS_")) and not k.endswith("_FILE")
+    ]
+    return values
 
 
 class RedactFilter(logging.Filter):
@@ -92,3 +123,25 @@ class JsonFormatter(_LibraryJsonFormatter):
     def add_fields(self, log_record: dict, record: logging.LogRecord, message_dict: dict) -> None:
         super().add_fields(log_record, record, message_dict)
         log_record["timestamp"] = datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds")
+        for key, value in _process_fields().items():
+            log_record.setdefault(key, value)
+        log_record.setdefault("module", record.module)
+        log_record.setdefault("function", record.funcName)
+        log_record.setdefault("line", record.lineno)
+
+
+_PROCESS_FIELDS: dict | None = None
+
+
+def _process_fields() -> dict:
+    """Who wrote the line: service, release, and the pod (Kubernetes POD_NAME) or host."""
+    global _PROCESS_FIELDS
+    if _PROCESS_FIELDS is None:
+        from mutt_project.version import VERSION
+
+        _PROCESS_FIELDS = {
+            "service": os.environ.get("MUTT_SERVICE_NAME", "web"),
+            "version": VERSION,
+            "host": os.environ.get("POD_NAME") or socket.gethostname(),
+        }
+    return _PROCESS_FIELDS

@@ -70,3 +70,10 @@ FORWARD_DELIVERED_SAMPLE = f"{PREFIX}:forward:delivered:sample"  # "count:epoch 
 FORWARD_DELIVERY_RATE = f"{PREFIX}:forward:delivery_rate"  # alerts/s at the last outbox-stats run (expires)
 # The outbox-stats job's per-class snapshot (JSON list) for the dashboard and /api/v2/metrics (expires).
 OUTBOX_CLASS_STATS = f"{PREFIX}:forward:outbox_class_stats"
+
+# ---- upgrade from v2.3: the lists v2.3 kept its queued events in (drained once by import_v23) ----
+V23_INGEST_QUEUE = "mutt:ingest_queue"
+V23_ALERT_QUEUE = "mutt:alert_queue"
+V23_DLQ_LISTS = ("mutt:dlq:alerter", "mutt:dlq:moog", "mutt:moog_dead_letter_queue")
+# Per-pod processing lists (BRPOPLPUSH targets), found with SCAN.
+V23_PROCESSING_PATTERNS = ("alerter_processing:*", "moog_processing:*", "mutt:processing:*", "processing:*")

@@ -221,6 +221,10 @@ class RedisPasswordProvider(CredentialProvider):
             "port": parts.port or 6379,
             "ssl": parts.scheme == "rediss",
         }
+        if parts.scheme == "rediss":
+            from django.conf import settings
+
+            self._target.update(getattr(settings, "REDIS_SSL_OPTIONS", {}))
         self._pair = PasswordPair("REDIS")
         self._checked: tuple[str, float] | None = None
         self._lock = threading.Lock()
@@ -230,11 +234,16 @@ class RedisPasswordProvider(CredentialProvider):
         from redis.backoff import NoBackoff
         from redis.retry import Retry
 
+        from mutt_project.redis_client import sentinel_enabled, sentinel_master_address
+
+        target = dict(self._target)
+        if sentinel_enabled():  # REDIS_URL's host may be a demoted master: check against the current one
+            target["host"], target["port"] = sentinel_master_address()
         # One try: redis-py counts an authentication error as a connection error and retries it with
         # backoff, and the caller's own connection retries around this check again; a wrong password
         # would take minutes to surface instead of a second.
         client = redis.Redis(
-            username=self._username, password=password, socket_timeout=2, retry=Retry(NoBackoff(), 0), **self._target
+            username=self._username, password=password, socket_timeout=2, retry=Retry(NoBackoff(), 0), **target
         )
         try:
             client.ping()

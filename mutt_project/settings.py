@@ -12,16 +12,31 @@ from django.core.exceptions import ImproperlyConfigured
 
 from mutt_project.database_url import database_settings
 from mutt_project.env import (
+    aliases_set,
     env_bool,
     env_float,
     env_int,
     env_list,
     env_str,
 )
+from mutt_project.metrics_dir import metrics_dir_ensure
 from mutt_project.queues import TASK_ROUTES, Queue
 from mutt_project.secrets import secret, secret_list
+from mutt_project.version import VERSION
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+# Before any metric exists: the multiprocess metrics directory, created or refused by name.
+PROMETHEUS_MULTIPROC_DIR = metrics_dir_ensure()
+
+# The reference documents' names (REDIS_HOST, POSTGRES_*, MOOG_RATE_LIMIT_PER_SEC, ...)
+# give our variables' values when ours are not set; each use is warned about at
+# start-up (alerts.apps). Table: docs/settings.md.
+import os  # noqa: E402
+
+from mutt_project.env_aliases import aliases_derive  # noqa: E402
+
+_aliased, ENV_ALIAS_WARNINGS = aliases_derive(os.environ)
+aliases_set(_aliased)
 
 # =============================================================================
 # Core
@@ -53,6 +68,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    "mutt_project.probe_paths.ProbePathsMiddleware",  # probes by pod IP: no host check
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",  # admin/dashboard assets, no CDN, no extra server
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -95,6 +111,15 @@ except ValueError as exc:
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env_int("DB_CONNECT_TIMEOUT", 3, minimum=1)
 DATABASES["default"]["TEST"] = {"NAME": env_str("DATABASE_TEST_NAME", "test_mutt")}
+# TLS to PostgreSQL (libpq's sslmode and sslrootcert) for every connection: web, ingest, workers, Beat.
+DB_SSL_MODE = env_str("DB_SSL_MODE", "")  # disable, allow, prefer, require, verify-ca, verify-full; empty: libpq's
+DB_SSL_ROOT_CERT = env_str("DB_SSL_ROOT_CERT", "")  # the CA that signed the server's certificate
+if DB_SSL_MODE and DB_SSL_MODE not in ("disable", "allow", "prefer", "require", "verify-ca", "verify-full"):
+    raise ImproperlyConfigured(f"DB_SSL_MODE={DB_SSL_MODE!r}: use disable/allow/prefer/require/verify-ca/verify-full")
+if DB_SSL_MODE:
+    DATABASES["default"]["OPTIONS"]["sslmode"] = DB_SSL_MODE
+if DB_SSL_ROOT_CERT:
+    DATABASES["default"]["OPTIONS"]["sslrootcert"] = DB_SSL_ROOT_CERT
 # Read replica (optional): event search and trace, backtests, rule health, dashboard statistics
 # and the SLO read from it while it answers and lags at most REPLICA_MAX_LAG_SECONDS
 # (mutt_project.replica; docs/ha.md). Writes never go there.
@@ -110,6 +135,9 @@ if DATABASE_REPLICA_URL:
     DATABASES["replica"].setdefault("OPTIONS", {})["connect_timeout"] = env_int("DB_CONNECT_TIMEOUT", 3, minimum=1)
     if DATABASES["replica"]["OPTIONS"].get("target_session_attrs") == "read-write":
         DATABASES["replica"]["OPTIONS"]["target_session_attrs"] = "any"  # a standby is what is wanted here
+    for option, value in (("sslmode", DB_SSL_MODE), ("sslrootcert", DB_SSL_ROOT_CERT)):
+        if value:
+            DATABASES["replica"]["OPTIONS"][option] = value
     DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
 REPLICA_MAX_LAG_SECONDS = env_float("REPLICA_MAX_LAG_SECONDS", 30.0, minimum=0.0)
 REPLICA_CHECK_SECONDS = env_float("REPLICA_CHECK_SECONDS", 5.0, minimum=0.0)
@@ -121,8 +149,32 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # =============================================================================
 REDIS_URL = secret("REDIS_URL", "redis://127.0.0.1:56379/0")
 REDIS_SOCKET_TIMEOUT = env_float("REDIS_SOCKET_TIMEOUT", 2.0, minimum=0.1)
+# TLS to Redis for every client (MUTT's pool: limiter, breaker, wake-ups; Celery broker and backend):
+# redis:// becomes rediss://, the server's certificate is checked against REDIS_CA_CERT_PATH.
+REDIS_TLS_ENABLED = env_bool("REDIS_TLS_ENABLED", False)
+REDIS_CA_CERT_PATH = env_str("REDIS_CA_CERT_PATH", "")  # empty: the system's CA store
 
-CELERY_BROKER_URL = secret("CELERY_BROKER_URL", REDIS_URL)
+
+def _tls_url(url: str) -> str:
+    return "rediss://" + url.removeprefix("redis://") if REDIS_TLS_ENABLED and url.startswith("redis://") else url
+
+
+REDIS_URL = _tls_url(REDIS_URL)
+REDIS_SSL_OPTIONS = (
+    {"ssl_cert_reqs": "required", **({"ssl_ca_certs": REDIS_CA_CERT_PATH} if REDIS_CA_CERT_PATH else {})}
+    if REDIS_URL.startswith("rediss://")
+    else {}
+)
+
+CELERY_BROKER_URL = _tls_url(secret("CELERY_BROKER_URL", REDIS_URL))
+if CELERY_BROKER_URL.startswith("rediss://"):
+    import ssl  # noqa: E402
+
+    CELERY_BROKER_USE_SSL = {
+        "ssl_cert_reqs": ssl.CERT_REQUIRED,
+        **({"ssl_ca_certs": REDIS_CA_CERT_PATH} if REDIS_CA_CERT_PATH else {}),
+    }
+    CELERY_REDIS_BACKEND_USE_SSL = CELERY_BROKER_USE_SSL
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
@@ -143,9 +195,36 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "socket_connect_timeout": 5,
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Redis through Sentinel (docs/ha.md, "Redis and Beat"): with both set, every
+# Redis user and the Celery broker ask these Sentinels for the master and
+# follow a failover; the master's password and database stay in REDIS_URL.
+REDIS_SENTINEL_HOSTS = env_list("REDIS_SENTINEL_HOSTS", [])  # host:port,host:port
+REDIS_SENTINEL_MASTER = env_str("REDIS_SENTINEL_MASTER", "")
+REDIS_SENTINEL_PASSWORD = secret("REDIS_SENTINEL_PASSWORD", "")
+if REDIS_SENTINEL_HOSTS:
+    if not REDIS_SENTINEL_MASTER:
+        raise ImproperlyConfigured("REDIS_SENTINEL_MASTER: required when REDIS_SENTINEL_HOSTS is set")
+    if REDIS_URL.startswith("rediss://"):
+        raise ImproperlyConfigured("REDIS_URL: TLS (rediss://) through Sentinel is not supported yet")
+    from mutt_project.redis_client import celery_broker_settings
+
+    CELERY_BROKER_URL, _sentinel_options = celery_broker_settings(
+        CELERY_BROKER_URL, REDIS_SENTINEL_HOSTS, REDIS_SENTINEL_MASTER, REDIS_SENTINEL_PASSWORD
+    )
+    CELERY_BROKER_TRANSPORT_OPTIONS.update(_sentinel_options)
+elif REDIS_SENTINEL_MASTER:
+    raise ImproperlyConfigured("REDIS_SENTINEL_HOSTS: required when REDIS_SENTINEL_MASTER is set")
 CELERY_WORKER_SEND_TASK_EVENTS = True  # Flower shows tasks
 CELERY_TASK_SEND_SENT_EVENT = False
-CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Beat runs on every node; the one holding a PostgreSQL advisory lock schedules
+# (remediation.beat_leader, docs/ha.md "Redis and Beat"); standbys ask again
+# every BEAT_LEADER_POLL_SECONDS. Each send writes the entry's last run at once,
+# so a new leader continues from where the old one stopped.
+CELERY_BEAT_SCHEDULER = "remediation.beat_scheduler:LeaderScheduler"
+CELERY_BEAT_SYNC_EVERY = 1
+BEAT_LEADER_POLL_SECONDS = env_float("BEAT_LEADER_POLL_SECONDS", 5.0, minimum=0.5)
+# A leader whose machine vanished loses the lock after about this long (TCP keepalives).
+BEAT_LEADER_KEEPALIVE_SECONDS = env_int("BEAT_LEADER_KEEPALIVE_SECONDS", 15, minimum=6)
 CELERY_TIMEZONE = "UTC"
 
 # =============================================================================
@@ -158,6 +237,9 @@ INGEST_MAX_MESSAGE_BYTES = env_int("INGEST_MAX_MESSAGE_BYTES", 64 * 1024, minimu
 MAX_INGEST_QUEUE_SIZE = env_int("MAX_INGEST_QUEUE_SIZE", 1_000_000, minimum=1)
 INGEST_BACKLOG_CHECK_SECONDS = env_float("INGEST_BACKLOG_CHECK_SECONDS", 1.0, minimum=0.0)
 INGEST_RETRY_AFTER_SECONDS = env_int("INGEST_RETRY_AFTER_SECONDS", 5, minimum=1)
+# Fields every event must carry (comma-separated; the v2.5 guide's REQUIRED_MESSAGE_FIELDS).
+# timestamp, hostname and message always are; name more (e.g. site) to refuse events without them.
+INGEST_REQUIRED_FIELDS = tuple(env_list("INGEST_REQUIRED_FIELDS", ["timestamp", "message", "hostname"]))
 
 # =============================================================================
 # Classification (alerter)
@@ -244,9 +326,28 @@ MOOG_MAX_ALERT_AGE = env_float("MOOG_MAX_ALERT_AGE", 0.0, minimum=0.0)
 SWEEP_GRACE_SECONDS = env_int("SWEEP_GRACE_SECONDS", 60, minimum=1)
 MAX_DLQ_RETRIES = env_int("MAX_DLQ_RETRIES", 5, minimum=1)
 DLQ_BACKOFF_MAX_SECONDS = env_int("DLQ_BACKOFF_MAX_SECONDS", 3600, minimum=1)
+# Dead-letter replay (the v2.5 guide's names): letters per replay run, and
+# whether a light GET on Moogsoft (MOOG_HEALTH_URL, this timeout) must answer
+# before forward letters are replayed. The run's interval is
+# REMEDIATION_INTERVAL_SECONDS (remediation/schedule.py, read with the schedule).
+DLQ_BATCH_SIZE = env_int("DLQ_BATCH_SIZE", 500, minimum=1)
+MOOG_HEALTH_CHECK_ENABLED = env_bool("MOOG_HEALTH_CHECK_ENABLED", True)
+MOOG_HEALTH_TIMEOUT = env_float("MOOG_HEALTH_TIMEOUT", 5.0, minimum=0.1)
 EVENT_RETENTION_DAYS = env_int("EVENT_RETENTION_DAYS", 90, minimum=1)
 PARTITION_MONTHS_AHEAD = env_int("PARTITION_MONTHS_AHEAD", 3, minimum=1)
 BATCH_RETENTION_HOURS = env_int("BATCH_RETENTION_HOURS", 24, minimum=1)
+# Archive before delete (remediation.retention, docs/data-lifecycle.md): file:///dir or s3://bucket/prefix.
+# Empty keeps everything past retention (with a warning); "none" deletes without an archive.
+AUDIT_ARCHIVE_URL = env_str("AUDIT_ARCHIVE_URL", "")
+AUDIT_ARCHIVE_S3_ENDPOINT_URL = env_str("AUDIT_ARCHIVE_S3_ENDPOINT_URL", "")  # MinIO, Ceph, any S3-compatible store
+AUDIT_ARCHIVE_S3_REGION = env_str("AUDIT_ARCHIVE_S3_REGION", "")
+# config_audit_log rows older than this are archived then deleted; 0 keeps them forever.
+AUDIT_RETENTION_DAYS = env_int("AUDIT_RETENTION_DAYS", 365, minimum=0)
+# A month brought back by `manage.py archive_restore` stays this long before retention drops it again.
+AUDIT_RESTORE_HOLD_DAYS = env_int("AUDIT_RESTORE_HOLD_DAYS", 7, minimum=0)
+# The daily retention run (archive, verify, drop) may take this long; its SQL is not cut by
+# MAINTENANCE_STATEMENT_TIMEOUT_MS (one COPY of a large month outlasts it), only by this limit.
+RETENTION_TASK_SOFT_TIME_LIMIT = env_int("RETENTION_TASK_SOFT_TIME_LIMIT", 4 * 3600, minimum=60)
 
 # =============================================================================
 # Web, API, static files
@@ -273,7 +374,7 @@ API_THROTTLE_RATE = env_str("API_THROTTLE_RATE", "1200/min")  # per key / user /
 API_EVENTS_DEFAULT_WINDOW_SECONDS = env_int("API_EVENTS_DEFAULT_WINDOW_SECONDS", 3600, minimum=60)
 SPECTACULAR_SETTINGS = {
     "TITLE": "MUTT API",
-    "VERSION": "2.0.0",
+    "VERSION": VERSION,
     "DESCRIPTION": "Operator REST API: rules, development hosts, device teams, audit trails, events, dead letters.",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",  # vendored by drf-spectacular-sidecar: no CDN

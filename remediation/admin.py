@@ -8,15 +8,19 @@ Every action writes a ConfigAuditLog row (in those services).
 import json
 
 from django.contrib import admin, messages
+from django.http import HttpResponseNotAllowed, HttpResponseRedirect
+from django.urls import path, reverse
 from django.utils.html import format_html
 
 from alerts.admin.pipeline import ReadOnlyAdmin
 from alerts.models import AlertOutbox, DeadLetter
+from forwarding.circuit_breaker import breaker_status
 from forwarding.outbox_stats import configured_rate, delivery_rate_last, outbox_class_stats
 from forwarding.services import STALE_REASON
 from remediation.operator_actions import (
     dead_letters_discard,
     dead_letters_replay_now,
+    moog_breaker_reset,
     outbox_discard,
     outbox_send_now,
 )
@@ -58,11 +62,30 @@ class AlertOutboxAdmin(ReadOnlyAdmin):
             for row in outbox_class_stats(rate)
         ]
         context = {
+            "breaker": breaker_status(),
+            "breaker_reset_url": reverse("admin:alerts_alertoutbox_breaker_reset"),
             "outbox_classes": stats,
             "outbox_rate": f"{rate:.1f}",
             "outbox_rate_source": "configured best" if measured is None else "measured",
         } | (extra_context or {})
         return super().changelist_view(request, extra_context=context)
+
+    def get_urls(self):
+        reset = self.admin_site.admin_view(self.breaker_reset_view)
+        return [path("breaker-reset/", reset, name="alerts_alertoutbox_breaker_reset"), *super().get_urls()]
+
+    def breaker_reset_view(self, request):
+        """POST only, for operators who may act on the outbox: close the Moogsoft breaker now (audited)."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if not self.has_delete_permission(request):
+            messages.error(request, "You may not act on the outbox.")
+        else:
+            result = moog_breaker_reset(
+                user=request.user, reason=request.POST.get("reason", "") or "admin: breaker reset"
+            )
+            messages.success(request, f"Moogsoft breaker reset (was {result['before']['state']}); alerts go now.")
+        return HttpResponseRedirect(reverse("admin:alerts_alertoutbox_changelist"))
 
     @admin.display(description="payload")
     def payload_pretty(self, obj):

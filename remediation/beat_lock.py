@@ -1,6 +1,8 @@
-"""A short Redis lock per periodic task, so a second Beat started by mistake does no double work.
+"""A short Redis lock per periodic task: the second line of defence against a job sent twice.
 
-Both Beats send the same message at the same minute; the first run takes the
+Only the Beat holding the leader lock schedules (``remediation.beat_leader``);
+two can overlap for a moment, while a leader cut off from PostgreSQL has not
+yet noticed it lost the lock. Then both send the same message at the same minute; the first run takes the
 lock (SET NX EX, kept until it expires, shorter than the task's period) and
 the duplicate finds it held and does nothing. Without Redis the task runs
 anyway: every job here is idempotent and claims its rows with SKIP LOCKED, so

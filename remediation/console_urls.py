@@ -9,6 +9,7 @@ urlpatterns = [
     path("", dashboard, name="dashboard"),
     path("dashboard/panels", dashboard_panels, name="dashboard-panels"),
     path("api/v2/metrics", MetricsView.as_view(), name="api-metrics"),
+    path("api/v1/metrics/current", MetricsView.as_view(), name="api-metrics-v1"),  # the v2.3 path
     path("api/v1/slo", SloView.as_view(), name="api-slo-v1"),
     path("api/v2/slo", SloView.as_view(), name="api-slo"),
 ]

@@ -49,13 +49,18 @@ def dlq_backoff(attempts: int) -> timedelta:
 
 @counted_health_check  # mutt_remediation_health_checks_total
 def moog_healthy() -> bool:
-    """Breaker not OPEN and a light GET answered with anything but a 5xx (or no answer)."""
+    """Breaker not OPEN and a light GET answered with anything but a 5xx (or no answer).
+
+    With MOOG_HEALTH_CHECK_ENABLED off, the breaker alone decides (no GET).
+    """
     if breaker_status()["state"] == BreakerState.OPEN:
         return False
+    if not settings.MOOG_HEALTH_CHECK_ENABLED:
+        return True
     url = settings.MOOG_HEALTH_URL or settings.MOOG_WEBHOOK_URL
     try:
         response = requests.get(
-            url, timeout=min(settings.MOOG_TIMEOUT, 5.0), verify=settings.MOOG_CA_BUNDLE or settings.MOOG_VERIFY_TLS
+            url, timeout=settings.MOOG_HEALTH_TIMEOUT, verify=settings.MOOG_CA_BUNDLE or settings.MOOG_VERIFY_TLS
         )
     except requests.RequestException as exc:
         log.info("moogsoft health probe failed (%s)", type(exc).__name__)
@@ -147,10 +152,11 @@ class ReplayRun:
 
 
 def dead_letters_replay_due(
-    *, now: datetime | None = None, stage: str | None = None, dry_run: bool = False, limit: int = 500
+    *, now: datetime | None = None, stage: str | None = None, dry_run: bool = False, limit: int | None = None
 ) -> ReplayRun:
     """Replay pending dead letters whose next attempt is due; forward ones only while Moogsoft is healthy."""
     now = now or timezone.now()
+    limit = limit or settings.DLQ_BATCH_SIZE
     run = ReplayRun()
     due = DeadLetter.objects.filter(status=DeadLetterStatus.PENDING, next_attempt_at__lte=now)
     if stage:

@@ -14,7 +14,7 @@ from alerts.choices import AuditOperation, DeadLetterStatus, ForwardStatus
 from alerts.models import AlertOutbox, DeadLetter
 from alerts.services import ConfigChange, config_audit_write
 from alerts.wakeup import WakeKind, wake_on_commit
-from forwarding.circuit_breaker import CircuitBreaker
+from forwarding.circuit_breaker import CircuitBreaker, breaker_force_closed, breaker_status
 from forwarding.services import audit_status_update
 from remediation.dead_letters import dead_letter_replay
 
@@ -103,3 +103,30 @@ def outbox_discard(*, ids: list[int], user: object) -> int:
         audit_status_update([(r.audit_id, r.audit_received_at) for r in rows if r.audit_id], ForwardStatus.DEAD)
         AlertOutbox.objects.filter(pk__in=[r.pk for r in rows]).delete()
     return len(rows)
+
+
+BREAKER_AUDIT_TABLE = "moog_circuit_breaker"  # no table: the breaker lives in Redis; the audit names it
+
+
+def moog_breaker_reset(*, user: object, reason: str = "") -> dict:
+    """Operator's "reset the Moogsoft breaker": closed with no failures, so the next alert is sent at once.
+
+    Use it once Moogsoft is known to be back, instead of waiting for the half-open
+    probe. Audited (who, why, the state before) in the same transaction as nothing
+    else: the Redis reset happens only once the audit row is written.
+    """
+    change = ConfigChange(user=getattr(user, "username", str(user)), reason=reason or "operator: breaker reset")
+    with transaction.atomic():
+        before = breaker_status()
+        after = {"state": "closed", "failures": 0, "opened_at": None}
+        config_audit_write(
+            change=change,
+            operation=AuditOperation.UPDATE,
+            table_name=BREAKER_AUDIT_TABLE,
+            record_id=None,
+            old_values=before,
+            new_values=after,
+        )
+        breaker_force_closed()
+        wake_on_commit(WakeKind.FORWARD)  # what waited for the breaker goes now
+    return {"before": before, "after": breaker_status()}

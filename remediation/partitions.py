@@ -72,20 +72,16 @@ def partitions_expired(*, now: datetime | None = None, retention_days: int | Non
     return expired
 
 
-def partitions_drop_old(
-    *, now: datetime | None = None, retention_days: int | None = None, archive: bool = False, dry_run: bool = False
-) -> list[str]:
-    """Drop (or with ``archive`` detach, keeping the table) the expired partitions; return their names."""
+def partitions_detach_old(*, now: datetime | None = None, retention_days: int | None = None) -> list[str]:
+    """Detach the expired partitions (each table stays, outside event_audit_log); return their names.
+
+    Dropping goes through ``remediation.retention`` (archive, verify, then drop).
+    """
     expired = partitions_expired(now=now, retention_days=retention_days)
-    if dry_run:
-        return expired
     with connection.cursor() as cursor:
         for name in expired:
-            if archive:
-                cursor.execute(f'ALTER TABLE event_audit_log DETACH PARTITION "{name}"')
-            else:
-                cursor.execute(f'DROP TABLE "{name}"')
-            log.warning("partition %s %s (retention)", name, "detached" if archive else "dropped")
+            cursor.execute(f'ALTER TABLE event_audit_log DETACH PARTITION "{name}"')
+            log.warning("partition %s detached (retention)", name)
     return expired
 
 

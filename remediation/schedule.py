@@ -2,8 +2,8 @@
 
 Read by ``mutt_project.settings`` (CELERY_BEAT_SCHEDULE). ``expires`` drops a
 message nobody ran in time, so a backlog of stale maintenance never piles up.
-A second Beat started by mistake sends duplicates; the tasks' Beat locks make
-those do nothing.
+Only the leader Beat sends them (``remediation.beat_scheduler``); should two
+overlap for a moment, the tasks' Beat locks make the duplicates do nothing.
 """
 
 from datetime import timedelta
@@ -19,7 +19,7 @@ def _entry(task: TaskName, schedule: crontab | timedelta, expires: int) -> dict:
 
 BEAT_SCHEDULE = {
     "sweep-stale": _entry(TaskName.SWEEP_STALE, crontab(), 55),  # every minute
-    "replay-dead-letters": _entry(TaskName.REPLAY_DEAD_LETTERS, crontab(), 55),
+    # Every REMEDIATION_INTERVAL_SECONDS (below), expiring before the next run.
     # Several times a day, so a missed run (Beat down at midnight) never leaves a month without a partition.
     "ensure-partitions": _entry(TaskName.ENSURE_PARTITIONS, crontab(minute=5, hour="*/6"), 3600),
     "enforce-retention": _entry(TaskName.ENFORCE_RETENTION, crontab(minute=15, hour=1), 3600),
@@ -35,6 +35,10 @@ BEAT_SCHEDULE = {
 from mutt_project.env import env_int  # noqa: E402
 
 _DIGEST_SECONDS = env_int("EMAIL_DIGEST_SECONDS", 60, minimum=5)
+_REMEDIATION_SECONDS = env_int("REMEDIATION_INTERVAL_SECONDS", 60, minimum=5)
+BEAT_SCHEDULE["replay-dead-letters"] = _entry(
+    TaskName.REPLAY_DEAD_LETTERS, timedelta(seconds=_REMEDIATION_SECONDS), max(1, _REMEDIATION_SECONDS - 5)
+)
 BEAT_SCHEDULE["prune-signatures"] = _entry(TaskName.PRUNE_SIGNATURES, crontab(minute=45), 1800)
 BEAT_SCHEDULE["email-digests"] = {
     "task": TaskName.EMAIL_DIGESTS.value,

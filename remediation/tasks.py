@@ -13,7 +13,8 @@ from mutt_project.queues import TaskName
 from remediation.beat_lock import beat_lock_take
 from remediation.dead_letters import dead_letters_replay_due
 from remediation.heartbeat import queue_heartbeat_record
-from remediation.partitions import batches_prune, partitions_drop_old, partitions_ensure
+from remediation.partitions import batches_prune, partitions_ensure
+from remediation.retention import config_audit_prune, partitions_archive_and_drop
 from remediation.sweeper import stale_work_rewake
 
 _DB_RETRY = {
@@ -54,12 +55,20 @@ def ensure_partitions() -> dict:
     return {"created": partitions_ensure()}
 
 
-@shared_task(name=TaskName.ENFORCE_RETENTION.value, **_DB_RETRY)
+# Archiving a month of millions of rows takes minutes: its own time limit, and a Beat lock as long.
+_RETENTION = _DB_RETRY | {
+    "soft_time_limit": settings.RETENTION_TASK_SOFT_TIME_LIMIT,
+    "time_limit": settings.RETENTION_TASK_SOFT_TIME_LIMIT + settings.TASK_HARD_LIMIT_GRACE,
+}
+
+
+@shared_task(name=TaskName.ENFORCE_RETENTION.value, **_RETENTION)
 def enforce_retention() -> dict:
-    """Drop audit-log partitions entirely older than EVENT_RETENTION_DAYS."""
-    if not beat_lock_take(TaskName.ENFORCE_RETENTION, 600):
+    """Archive, verify, then drop audit-log partitions past EVENT_RETENTION_DAYS and config audit rows past
+    AUDIT_RETENTION_DAYS; whatever fails to archive stays."""
+    if not beat_lock_take(TaskName.ENFORCE_RETENTION, settings.RETENTION_TASK_SOFT_TIME_LIMIT + 60):
         return _SKIPPED
-    return {"dropped": partitions_drop_old()}
+    return {"events": partitions_archive_and_drop().as_dict(), "config_audit": config_audit_prune().as_dict()}
 
 
 @shared_task(name=TaskName.PRUNE_BATCHES.value, **_DB_RETRY)

@@ -10,6 +10,11 @@ restarts alone when it exits (supervisord's backoff while it keeps failing to
 start); PostgreSQL and Redis start first and stop last. Logs go to
 RUN_DIR/logs/<program>.log. Nothing here is a secret: processes inherit the
 environment supervisord is started with.
+
+Every node runs the same set, Beat included: the Beats of several nodes elect
+one scheduler through a PostgreSQL advisory lock (remediation.beat_scheduler),
+so a second node started from this configuration adds a standby Beat, never a
+second schedule.
 """
 
 from __future__ import annotations

@@ -23,6 +23,8 @@ missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
 command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
+# Redis through Sentinel: tests/ha starts a master, a replica and a Sentinel.
+command -v redis-sentinel >/dev/null 2>&1 || missing+=(redis-sentinel)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "test: installing ${missing[*]} with apt-get (browser test, alert rule validation)" >&2
   export DEBIAN_FRONTEND=noninteractive
@@ -72,12 +74,20 @@ export DJANGO_SECRET_KEY='test-only-secret-key-not-for-production-use-0123456789
 # Tests that send one condition many times count every send; the folding tests
 # turn folding on through the runtime setting an operator would use.
 export FOLD_WINDOW_SECONDS="${FOLD_WINDOW_SECONDS:-0}"
+# Coverage: measured on every run (pytest-cov, with pytest-xdist's -n), printed per file and in
+# total; the gate (MUTT_COVERAGE_MIN, percent) applies to a run of the whole suite only (no test
+# paths given), so a focused run never fails on it. MUTT_COVERAGE=0 turns it off.
+cov=(--cov --cov-report=term:skip-covered)
+if [ $# -eq 0 ] || [ "${MUTT_COVERAGE_GATE:-0}" = 1 ]; then
+  cov+=(--cov-fail-under="${MUTT_COVERAGE_MIN:-60}")
+fi
+[ "${MUTT_COVERAGE:-1}" = 0 ] && cov=()
 xdist=()
 [ "$WORKERS" -gt 1 ] && xdist=(-n "$WORKERS" --dist loadgroup)
 pytest_started=$(date +%s)
 status=0
 # --durations=10: the timing report (the ten slowest tests), then pytest's own total.
-.venv/bin/python -m pytest "${xdist[@]}" --durations=10 "$@" || status=$?
+.venv/bin/python -m pytest "${xdist[@]}" "${cov[@]}" --durations=10 "$@" || status=$?
 now=$(date +%s)
 echo "test: timing: services $((pytest_started - started_at)) s, pytest $((now - pytest_started)) s on $WORKERS worker(s)"
 exit $status

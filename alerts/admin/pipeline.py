@@ -28,6 +28,21 @@ class HandlingListFilter(admin.SimpleListFilter):
         return queryset.filter(handling=self.value()) if self.value() else queryset
 
 
+class MatchedListFilter(admin.SimpleListFilter):
+    """Unmatched events (no rule matched, rule_id empty), or matched ones."""
+
+    title = "rule matched"
+    parameter_name = "matched"
+
+    def lookups(self, request, model_admin):
+        return (("no", "unmatched (no rule)"), ("yes", "matched a rule"))
+
+    def queryset(self, request, queryset):
+        if self.value() in ("no", "yes"):
+            return queryset.filter(rule_id__isnull=self.value() == "no")
+        return queryset
+
+
 class ReadOnlyAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
@@ -50,7 +65,14 @@ class EventAuditLogAdmin(ReadOnlyAdmin):
     )
     # No filter or hierarchy here may read the whole table: handling's values come from its choices
     # (not SELECT DISTINCT), and dates are fixed ranges (a date_hierarchy runs SELECT DISTINCT month).
-    list_filter = (HandlingListFilter, "forward_status", "source", "is_dev", ("received_at", admin.DateFieldListFilter))
+    list_filter = (
+        HandlingListFilter,
+        MatchedListFilter,
+        "forward_status",
+        "source",
+        "is_dev",
+        ("received_at", admin.DateFieldListFilter),
+    )
     search_fields = ("=correlation_id", "hostname")
     show_full_result_count = False  # counting a partitioned table on every page view is expensive
     paginator = EstimatedCountPaginator  # the planner's estimate, not COUNT(*) over millions of rows

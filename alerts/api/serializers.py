@@ -121,7 +121,9 @@ class EventQuerySerializer(serializers.Serializer):
     the partitions read; ``q`` is a case-insensitive substring of the message within it."""
 
     hostname = serializers.CharField(required=False, max_length=255, help_text="Exact, or with * wildcards.")
-    rule_id = serializers.IntegerField(required=False, min_value=0, max_value=2**31 - 1)
+    rule_id = serializers.RegexField(
+        r"^(none|[0-9]{1,10})$", required=False, help_text="A rule id, or none: the events no rule matched."
+    )
     handling = serializers.ChoiceField(required=False, choices=HandlingChoices.choices)
     team = serializers.CharField(required=False, max_length=64)
     forward_status = serializers.ChoiceField(required=False, choices=ForwardStatus.choices)
@@ -136,6 +138,13 @@ class EventQuerySerializer(serializers.Serializer):
     q = serializers.CharField(required=False, max_length=200, help_text="Substring of the message.")
     cursor = serializers.CharField(required=False, max_length=200, help_text="next_cursor of the previous page.")
     limit = serializers.IntegerField(required=False, min_value=1, max_value=1000, default=100)
+
+    def validate_rule_id(self, value: str) -> int | str:
+        if value == "none":
+            return value
+        if int(value) > 2**31 - 1:
+            raise serializers.ValidationError("Not a rule id.")
+        return int(value)
 
     def validate(self, attrs):
         until = attrs.get("until") or timezone.now()
@@ -239,3 +248,32 @@ class ApiKeyRevokedSerializer(serializers.Serializer):
     prefix = serializers.CharField()
     message = serializers.CharField()
     api_key = ApiKeySerializer()
+
+
+class UnmatchedQuerySerializer(serializers.Serializer):
+    """The window of the unmatched-events summary (default the last hour) and how many hosts."""
+
+    since = serializers.DateTimeField(
+        required=False, default_timezone=UTC, help_text="ISO 8601; default: until minus one hour."
+    )
+    until = serializers.DateTimeField(
+        required=False, default_timezone=UTC, help_text="ISO 8601, exclusive; default: now."
+    )
+    limit = serializers.IntegerField(required=False, min_value=1, max_value=1000, default=100)
+
+    def validate(self, attrs):
+        return EventQuerySerializer.validate(self, attrs)
+
+
+class UnmatchedHostSerializer(serializers.Serializer):
+    hostname = serializers.CharField()
+    count = serializers.IntegerField()
+    first_seen = serializers.DateTimeField()
+    last_seen = serializers.DateTimeField()
+    sample = serializers.CharField(help_text="One of the host's unmatched messages.")
+
+
+class UnmatchedSummarySerializer(serializers.Serializer):
+    since = serializers.DateTimeField()
+    until = serializers.DateTimeField()
+    hosts = UnmatchedHostSerializer(many=True)

@@ -235,6 +235,8 @@ class EventListView(APIView):
                 cursor = selectors.EventCursor.decode(token)
             except ValueError:
                 raise serializers.ValidationError({"cursor": ["Not a cursor this API handed out."]}) from None
+        if params.get("rule_id") == "none":
+            params["rule_id"], params["unmatched"] = None, True
         filters = selectors.EventFilters(**params)
         page = selectors.events_search(filters=filters, limit=limit, cursor=cursor)
         body = {
@@ -247,6 +249,27 @@ class EventListView(APIView):
             "total_is_estimate": True,
         }
         return Response(s.EventPageSerializer(body).data)
+
+
+class UnmatchedEventsView(APIView):
+    """Hosts whose events no rule matched, over a window (default the last hour): count, first/last seen, a sample."""
+
+    @extend_schema(
+        operation_id="v2_events_unmatched",
+        parameters=[s.UnmatchedQuerySerializer],
+        responses={200: s.UnmatchedSummarySerializer},
+    )
+    def get(self, request):
+        query = s.UnmatchedQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        unknown = sorted(set(request.query_params) - set(s.UnmatchedQuerySerializer().fields))
+        if unknown:
+            raise serializers.ValidationError({name: ["Unknown query parameter."] for name in unknown})
+        window = query.validated_data
+        hosts = selectors.unmatched_summary(since=window["since"], until=window["until"], limit=window["limit"])
+        return Response(
+            s.UnmatchedSummarySerializer({"since": window["since"], "until": window["until"], "hosts": hosts}).data
+        )
 
 
 class EventTraceView(APIView):

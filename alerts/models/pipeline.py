@@ -54,9 +54,9 @@ class EventAuditLog(models.Model):
     """One row per classified event, forever (RANGE-partitioned by month on ``received_at``).
 
     The table is created by raw SQL in migration 0002: the real primary key is
-    (id, received_at) because a partitioned table's keys must contain the
-    partition key. Django treats ``id`` as the key, which is unique in practice
-    (one sequence). Unique on (correlation_id, received_at) so a redelivered
+    (received_at, id) (migration 0014; it is also the newest-first index)
+    because a partitioned table's keys must contain the partition key. Django
+    treats ``id`` as the key, which is unique in practice (one sequence). Unique on (correlation_id, received_at) so a redelivered
     batch inserts nothing twice.
     """
 

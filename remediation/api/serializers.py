@@ -30,3 +30,18 @@ class DeadLetterActionSerializer(serializers.Serializer):
     message = serializers.CharField()
     result = serializers.CharField(help_text="replayed, retry, poisoned, skipped or discarded")
     dead_letter = DeadLetterSerializer()
+
+
+class BreakerResetSerializer(serializers.Serializer):
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=500)
+
+
+class _BreakerStateSerializer(serializers.Serializer):
+    state = serializers.CharField()
+    failures = serializers.IntegerField()
+    opened_at = serializers.FloatField(allow_null=True)
+
+
+class BreakerResetAnswerSerializer(serializers.Serializer):
+    before = _BreakerStateSerializer()
+    after = _BreakerStateSerializer()

@@ -7,14 +7,20 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from alerts.api.errors import Conflict
 from alerts.api.pagination import EnvelopePagination
 from alerts.api.views import StrictQueryParamsMixin
 from alerts.models import DeadLetter
 from remediation.api.filtersets import DeadLetterFilterSet
-from remediation.api.serializers import DeadLetterActionSerializer, DeadLetterSerializer
-from remediation.operator_actions import dead_letters_discard, dead_letters_replay_now
+from remediation.api.serializers import (
+    BreakerResetAnswerSerializer,
+    BreakerResetSerializer,
+    DeadLetterActionSerializer,
+    DeadLetterSerializer,
+)
+from remediation.operator_actions import dead_letters_discard, dead_letters_replay_now, moog_breaker_reset
 
 
 class DeadLetterPagination(EnvelopePagination):
@@ -57,3 +63,13 @@ class DeadLetterViewSet(
         if not dead_letters_discard(ids=[letter.pk], user=request.user):
             raise Conflict(f"Dead letter {letter.pk} is already discarded.")
         return self._answer(letter.pk, "discarded", "Dead letter discarded")
+
+
+class MoogBreakerResetView(APIView):
+    """``POST /api/v2/moog/breaker/reset``: close the Moogsoft breaker now (write scope), audited."""
+
+    @extend_schema(request=BreakerResetSerializer, responses={200: BreakerResetAnswerSerializer})
+    def post(self, request):
+        body = BreakerResetSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        return Response(moog_breaker_reset(user=request.user, reason=body.validated_data.get("reason", "")))

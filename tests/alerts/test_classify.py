@@ -62,6 +62,22 @@ def test_a_batch_classified_twice_has_one_audit_row_and_one_outbox_row_per_event
     assert AlertOutbox.objects.count() == 20
 
 
+def test_a_request_stored_twice_is_audited_and_outboxed_once(redis_client):
+    # Ingest retries its INSERT on a fresh connection when the first one dropped, so the
+    # same events can sit in two inbox rows with the same received_at, each on its first
+    # delivery: the claim must fall back to the conflict-checking insert, losing nothing.
+    make_rule(match_string="down", prod_handling="Page_only")
+    events = [make_event(message=f"link {i} down") for i in range(5)] + [make_event(message="ok")]
+    first = make_batch(events)
+    IngestBatch.objects.create(events=events, event_count=len(events), received_at=first.received_at)
+    fresh = make_batch([make_event(message="fan down")])  # claimed with them, a different request
+    result = batches_classify()
+    assert (result.events, result.inserted, result.outboxed) == (13, 7, 6)
+    assert EventAuditLog.objects.count() == 7 and AlertOutbox.objects.count() == 6
+    assert set(IngestBatch.objects.values_list("status", flat=True)) == {"done"}
+    assert EventAuditLog.objects.filter(batch_id=fresh.pk).count() == 1
+
+
 def test_a_redelivered_batch_does_not_requeue_alerts_already_delivered(redis_client):
     make_rule(match_string="down", prod_handling="Page_only")
     batch = make_batch([make_event()])

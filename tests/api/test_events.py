@@ -14,6 +14,14 @@ from tests.alerts.factories import make_rule
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def empty_audit_trail():
+    """These tests list the whole window, so they start from an empty audit trail. The delete runs in
+    the test's own transaction and is rolled back with it; rows an earlier test on the same xdist
+    worker committed (a live server or a worker writing outside the test's transaction) stay theirs."""
+    EventAuditLog.objects.all().delete()
+
+
 def _event(minutes_ago: float, **kw) -> EventAuditLog:
     at = timezone.now() - timedelta(minutes=minutes_ago)
     spec = {
@@ -132,3 +140,46 @@ def test_unknown_event_is_404(reader):
     response = reader.get(f"/api/v2/events/{uuid.uuid4()}")
     assert response.status_code == 404 and response.json()["error"] == "Not found"
     assert reader.get("/api/v2/events/not-a-uuid").status_code == 404
+
+
+# ---- unmatched events: rule_id=none, the summary by host, the admin filter ----
+
+
+def test_rule_id_none_lists_the_events_no_rule_matched(reader):
+    rule = make_rule()
+    _event(5, rule_id=rule.pk)
+    b = _event(6, hostname="lonely-1")
+    response = reader.get("/api/v2/events?rule_id=none")
+    assert response.status_code == 200, response.content
+    assert [e["id"] for e in response.json()["events"]] == [b.pk]
+    assert reader.get("/api/v2/events?rule_id=nothing").status_code == 400
+
+
+def test_unmatched_summary_by_host_over_the_window(reader):
+    rule = make_rule()
+    _event(5, hostname="noisy-1", message="disk 91% full")
+    _event(20, hostname="noisy-1", message="disk 92% full")
+    _event(10, hostname="quiet-1", message="fan speed low")
+    _event(8, hostname="matched-1", rule_id=rule.pk)
+    _event(90, hostname="old-1")  # outside the default hour
+
+    response = reader.get("/api/v2/events/unmatched")
+
+    assert response.status_code == 200, response.content
+    hosts = response.json()["hosts"]
+    assert [(h["hostname"], h["count"]) for h in hosts] == [("noisy-1", 2), ("quiet-1", 1)]
+    noisy = hosts[0]
+    assert noisy["first_seen"] < noisy["last_seen"] and noisy["sample"] in ("disk 91% full", "disk 92% full")
+    wider = reader.get(f"/api/v2/events/unmatched?since={_iso(120)}&limit=10").json()["hosts"]
+    assert {h["hostname"] for h in wider} == {"noisy-1", "quiet-1", "old-1"}
+    assert reader.get("/api/v2/events/unmatched?host=x").status_code == 400
+
+
+def test_admin_filters_unmatched_events(admin_client):
+    rule = make_rule()
+    _event(5, hostname="router-with-rule", rule_id=rule.pk)
+    _event(6, hostname="router-without-rule")
+    unmatched = admin_client.get("/admin/alerts/eventauditlog/?matched=no").content.decode()
+    assert "router-without-rule" in unmatched and "router-with-rule" not in unmatched
+    matched = admin_client.get("/admin/alerts/eventauditlog/?matched=yes").content.decode()
+    assert "router-with-rule" in matched and "router-without-rule" not in matched

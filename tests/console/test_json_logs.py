@@ -13,6 +13,7 @@ import pytest
 import requests
 
 from mutt_project.log_format import ContextFilter, JsonFormatter, RedactFilter, log_context
+from mutt_project.version import VERSION
 from tests.alerts.factories import make_rule
 from tests.conftest import wait_for
 
@@ -73,3 +74,25 @@ def test_one_grep_follows_an_event_from_ingest_to_the_moogsoft_post(web_server, 
     assert "classify batch" in messages and "moogsoft POST 200" in messages
     assert all({"timestamp", "level", "process", "logger", "message"} <= line.keys() for line in path)
     assert api_key not in web_log and api_key not in worker_log.read_text()
+
+
+@pytest.mark.parametrize(
+    "name", ["DB_PASS_CURRENT", "DB_PASS_PREVIOUS", "REDIS_PASS_NEXT", "EMAIL_HOST_PASSWORD", "VAULT_SECRET_ID"]
+)
+def test_rotation_email_and_vault_secrets_are_redacted(name, monkeypatch):
+    monkeypatch.setenv(name, f"value-of-{name.lower()}-42")
+    RedactFilter._secrets = None
+    record = logging.LogRecord("mutt.test", logging.ERROR, __file__, 1, "connect failed with %s", (f"value-of-{name.lower()}-42",), None)  # fmt: skip
+    try:
+        RedactFilter().filter(record)
+    finally:
+        RedactFilter._secrets = None
+    assert record.getMessage() == "connect failed with [redacted]"
+
+
+def test_a_line_says_which_service_release_host_and_code_wrote_it():
+    record = logging.LogRecord("mutt.test", logging.INFO, "/app/forwarding/client.py", 42, "sent", None, None)
+    record.funcName = "moog_post"
+    body = json.loads(JsonFormatter().format(record))
+    assert body["service"] and body["version"] == VERSION and body["host"]
+    assert (body["module"], body["function"], body["line"]) == ("client", "moog_post", 42)

@@ -11,6 +11,7 @@ import forwarding.client
 from alerts.models import AlertOutbox, DeadLetter, EventAuditLog
 from forwarding.circuit_breaker import breaker_status
 from forwarding.services import outbox_forward, retry_delay
+from mutt_project.version import VERSION
 from tests.forwarding.factories import audited_outbox_row, outbox_rows
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -121,6 +122,7 @@ def test_api_key_header_and_basic_auth_are_sent(moog, settings):
     outbox_rows(1)
     outbox_forward(time_slice=2)
     assert moog.received()[0]["headers"]["X-API-Key"] == "s3cret"
+    assert moog.received()[0]["headers"]["User-Agent"] == f"MUTT/{VERSION}"
 
     forwarding.client._session = None
     settings.MOOG_API_KEY, settings.MOOG_USERNAME, settings.MOOG_PASSWORD = "", "mutt", "pw"

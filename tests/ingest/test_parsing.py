@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import time
 import uuid
 from datetime import UTC, datetime
 
@@ -123,8 +124,12 @@ def test_trap_oid_is_validated_and_implies_snmp():
 def test_correlation_id_is_kept_when_valid_generated_when_absent_refused_when_not_a_uuid():
     given = str(uuid.uuid4())
     assert _event(correlation_id=given)["correlation_id"] == given
+    before = time.time_ns() // 1_000_000
     generated = _event()["correlation_id"]
-    assert str(uuid.UUID(generated)) == generated and uuid.UUID(generated).version == 4
+    after = time.time_ns() // 1_000_000
+    assert str(uuid.UUID(generated)) == generated and uuid.UUID(generated).version == 7
+    # Time-ordered: the first 48 bits are the Unix time in milliseconds of its making.
+    assert before <= int(generated.replace("-", "")[:12], 16) <= after
     with pytest.raises(EventError, match="correlation_id"):
         _event(correlation_id="not-a-uuid")
 

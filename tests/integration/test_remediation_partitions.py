@@ -10,7 +10,7 @@ from django.core.management import call_command
 from django.db import connection
 
 from alerts.models import EventAuditLog
-from remediation.partitions import partitions_drop_old, partitions_ensure, partitions_list
+from remediation.partitions import partitions_detach_old, partitions_ensure, partitions_list
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -61,7 +61,10 @@ def test_end_of_month_creates_missing_months_and_moves_default_rows(drop_partiti
     assert partitions_ensure(now=datetime(2031, 1, 31, 23, 59, 59, tzinfo=UTC)) == []  # idempotent
 
 
-def test_drop_old_partitions_dry_run_changes_nothing_and_real_run_drops_exactly_the_expired(drop_partitions, capsys):
+def test_drop_old_partitions_dry_run_changes_nothing_and_real_run_drops_exactly_the_expired(
+    drop_partitions, capsys, settings, tmp_path
+):
+    settings.AUDIT_ARCHIVE_URL = f"file://{tmp_path}"  # dropped months are archived first (test_audit_archive.py)
     for month in (1, 2, 3):
         partitions_ensure(now=datetime(2020, month, 1, tzinfo=UTC), months_ahead=0)
     kept = audit_row(datetime(2020, 3, 20, tzinfo=UTC))
@@ -81,7 +84,7 @@ def test_drop_old_partitions_dry_run_changes_nothing_and_real_run_drops_exactly_
 def test_archive_detaches_and_keeps_the_table(drop_partitions):
     partitions_ensure(now=datetime(2019, 5, 1, tzinfo=UTC), months_ahead=0)
 
-    detached = partitions_drop_old(now=datetime(2020, 1, 1, tzinfo=UTC), retention_days=90, archive=True)
+    detached = partitions_detach_old(now=datetime(2020, 1, 1, tzinfo=UTC), retention_days=90)
 
     assert "event_audit_log_201905" in detached
     assert "event_audit_log_201905" not in partitions_list()

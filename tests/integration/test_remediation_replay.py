@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from datetime import timedelta
 
 import pytest
@@ -97,3 +100,39 @@ def test_classify_dead_letters_go_back_to_the_inbox(redis_client, moog_sink, set
 
     assert sorted(IngestBatch.objects.values_list("event_count", flat=True)) == [1, 2]
     assert set(DeadLetter.objects.filter(pk__in=[whole.pk, single.pk]).values_list("status", flat=True)) == {"replayed"}
+
+
+# ---- the v2.5 replay knobs: DLQ_BATCH_SIZE, MOOG_HEALTH_CHECK_ENABLED, REMEDIATION_INTERVAL_SECONDS ----
+
+
+def test_health_check_off_lets_the_breaker_alone_decide(redis_client, moog_sink, settings):
+    settings.MOOG_WEBHOOK_URL = moog_sink.url
+    settings.MOOG_HEALTH_CHECK_ENABLED = False
+    moog_sink.control(status=503)  # a health GET would say "down"
+    letter = forward_letter()
+
+    run = dead_letters_replay_due()
+
+    assert not run.skipped_unhealthy
+    letter.refresh_from_db()
+    assert (letter.status, letter.attempts) == ("pending", 1)  # tried, failed, backs off
+    assert len(moog_sink.received()) == 1
+
+
+def test_a_run_replays_at_most_dlq_batch_size_letters(redis_client, settings):
+    settings.DLQ_BATCH_SIZE = 2
+    letters = [forward_letter() for _ in range(3)]
+    run = dead_letters_replay_due(dry_run=True)
+    assert len(run.would_replay) == 2 and set(run.would_replay) < {letter.pk for letter in letters}
+
+
+def test_remediation_interval_sets_the_replay_schedule():
+    code = (
+        "import django; django.setup(); from django.conf import settings; "
+        "e = settings.CELERY_BEAT_SCHEDULE['replay-dead-letters']; "
+        "print(e['schedule'].total_seconds(), e['options']['expires'])"
+    )
+    env = os.environ | {"REMEDIATION_INTERVAL_SECONDS": "30", "DJANGO_SETTINGS_MODULE": "mutt_project.settings"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout
+    interval, expires = out.split()
+    assert float(interval) == 30.0 and 0 < int(expires) < 30

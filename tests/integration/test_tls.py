@@ -58,8 +58,8 @@ def _serve(which: str, certs: Path, tmp_path: Path):
 
     def up():
         try:
-            return requests.get(url + "/health", timeout=2, verify=str(certs / "ca.crt")).status_code in (200, 503)
-        except requests.RequestException:  # not listening yet, or slow to answer on a busy machine
+            return requests.get(url + "/health", timeout=10, verify=str(certs / "ca.crt")).status_code in (200, 503)
+        except requests.RequestException:  # not listening yet, or its first request is slow on a loaded machine
             return proc.poll() is not None
 
     wait_for(up, timeout=60, interval=0.2, message=f"{which} over HTTPS")

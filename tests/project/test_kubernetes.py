@@ -90,7 +90,9 @@ def test_a_deployment_per_process_hardened_and_sized(production):
         assert container["readinessProbe"]["httpGet"]["path"] == "/health"
         assert container["livenessProbe"]["httpGet"]["path"] == "/health"
     beat = deployments["mutt-beat"]["spec"]
-    assert beat["replicas"] == 1 and beat["strategy"]["type"] == "Recreate"
+    # Beat on every node: a standby beside the leader, spread over machines (the leader lock picks one).
+    assert beat["replicas"] == 2 and beat["strategy"]["type"] == "RollingUpdate"
+    assert beat["template"]["spec"]["affinity"]["podAntiAffinity"]
     assert deployments["mutt-ingest"]["spec"]["replicas"] == 3  # the production overlay's
     assert deployments["mutt-worker-classify"]["spec"]["replicas"] == 4
 
@@ -99,7 +101,7 @@ def test_autoscaling_disruption_budgets_ingress_and_migrations(production):
     hpas = _by_kind(production, "HorizontalPodAutoscaler")
     assert {h["spec"]["scaleTargetRef"]["name"] for h in hpas.values()} == {"mutt-ingest", "mutt-worker-classify"}
     pdbs = _by_kind(production, "PodDisruptionBudget")
-    assert {"mutt-ingest", "mutt-web", "mutt-worker-classify"} <= set(pdbs)
+    assert {"mutt-ingest", "mutt-web", "mutt-worker-classify", "mutt-beat"} <= set(pdbs)
     ingress = _by_kind(production, "Ingress")["mutt"]
     assert ingress["spec"]["tls"][0]["secretName"]
     backends = {p["backend"]["service"]["name"] for r in ingress["spec"]["rules"] for p in r["http"]["paths"]}
@@ -120,3 +122,51 @@ def test_ha_overlay_adds_a_synchronous_postgresql_cluster_and_keeps_every_object
     deployments = _by_kind(docs, "Deployment")
     assert deployments["mutt-ingest"]["spec"]["replicas"] >= 2 and deployments["mutt-web"]["spec"]["replicas"] >= 2
     assert _by_kind(docs, "ConfigMap")["mutt-config"]["data"]["REPLICA_MAX_LAG_SECONDS"] == "30"
+
+
+def test_network_policies_deny_by_default_and_open_only_what_mutt_uses(production):
+    policies = _by_kind(production, "NetworkPolicy")
+    deny = policies["mutt-default-deny"]["spec"]
+    assert deny["policyTypes"] == ["Ingress", "Egress"] and "ingress" not in deny and "egress" not in deny
+    # Every MUTT pod (Deployments and the migration Job) is selected by the default deny.
+    pods = [d["spec"]["template"]["metadata"]["labels"] for d in production if d["kind"] in ("Deployment", "Job")]
+    assert pods and all(deny["podSelector"]["matchLabels"].items() <= labels.items() for labels in pods)
+    services = _by_kind(production, "Service")
+    for name in ("mutt-ingest", "mutt-web"):
+        rule = policies[f"{name}-in"]["spec"]
+        assert rule["podSelector"]["matchLabels"]["app.kubernetes.io/name"] == name
+        opened = {p["port"] for r in rule["ingress"] for p in r["ports"]}
+        assert opened == {p["targetPort"] if isinstance(p.get("targetPort"), int) else p["port"]
+                          for p in services[name]["spec"]["ports"]}  # fmt: skip
+    egress = {p["port"] for r in policies["mutt-egress"]["spec"]["egress"] for p in r["ports"]}
+    assert {53, 5432, 6379, 8200, 443} <= egress
+
+
+def test_keda_overlay_scales_classify_on_its_backlog_with_cpu_as_fallback():
+    docs = _build(K8S / "overlays/keda")
+    for doc in docs:
+        if doc["kind"] != "ScaledObject":  # a KEDA custom resource: no published schema here
+            kubernetes_validate.validate(doc, KUBERNETES_VERSION, strict=True)
+    hpas = {h["spec"]["scaleTargetRef"]["name"] for h in _by_kind(docs, "HorizontalPodAutoscaler").values()}
+    assert hpas == {"mutt-ingest"}, "KEDA's ScaledObject replaces the classify CPU HPA"
+    scaled = _by_kind(docs, "ScaledObject")["mutt-worker-classify"]
+    assert scaled["metadata"]["namespace"] == "mutt"
+    assert scaled["spec"]["scaleTargetRef"]["name"] in _by_kind(docs, "Deployment")
+    triggers = {t["type"]: t for t in scaled["spec"]["triggers"]}
+    assert "mutt_ingest_queue_depth" in triggers["prometheus"]["metadata"]["query"]
+    assert int(triggers["prometheus"]["metadata"]["threshold"]) > 0
+    assert triggers["cpu"]["metricType"] == "Utilization"
+    assert scaled["spec"]["fallback"]["replicas"] >= scaled["spec"]["minReplicaCount"]
+
+
+def test_workers_are_probed_on_their_heartbeat_and_scraped(production):
+    for queue in ("classify", "forward", "maintenance"):
+        deployment = _by_kind(production, "Deployment")[f"mutt-worker-{queue}"]
+        pod = deployment["spec"]["template"]
+        container = pod["spec"]["containers"][0]
+        port = {p["name"]: p["containerPort"] for p in container["ports"]}["metrics"]
+        env = {e["name"]: e.get("value") for e in container["env"]}
+        assert env["MUTT_WORKER_METRICS_PORT"] == str(port)
+        assert container["livenessProbe"]["httpGet"] == {"path": "/livez", "port": "metrics"}
+        assert container["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "metrics"}
+        assert pod["metadata"]["annotations"]["prometheus.io/port"] == str(port)

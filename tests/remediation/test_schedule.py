@@ -27,7 +27,9 @@ def test_every_remediation_job_is_scheduled_as_expiring_crontab_on_maintenance()
             assert entry["schedule"] == 60.0 and 0 < entry["options"]["expires"] < entry["schedule"]
         else:
             # The outbox gauges are refreshed every 15 s, finer than a crontab can say.
-            assert isinstance(entry["schedule"], timedelta if name == "export-outbox-stats" else crontab)
+            # Dead-letter replay every REMEDIATION_INTERVAL_SECONDS (60 by default).
+            interval = name in ("export-outbox-stats", "replay-dead-letters")
+            assert isinstance(entry["schedule"], timedelta if interval else crontab)
         assert entry["options"]["queue"] == "maintenance" and entry["options"]["expires"] > 0
         app.loader.import_default_modules()
         assert entry["task"] in app.tasks

@@ -12,9 +12,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--stage", choices=DeadLetterStage.values)
         parser.add_argument("--dry-run", action="store_true", help="list what would be replayed, change nothing")
-        parser.add_argument("--limit", type=int, default=500)
+        parser.add_argument("--limit", type=int, default=None, help="default: DLQ_BATCH_SIZE")
 
-    def handle(self, *args, stage=None, dry_run=False, limit=500, **options):
+    def handle(self, *args, stage=None, dry_run=False, limit=None, **options):
         run = dead_letters_replay_due(stage=stage, dry_run=dry_run, limit=limit)
         if dry_run:
             self.stdout.write(f"would replay {len(run.would_replay)} dead letters: {run.would_replay}")
