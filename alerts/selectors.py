@@ -30,6 +30,7 @@ from alerts.models import (
 )
 from alerts.rule_engine import RuleSpec
 from alerts.traps import TrapMapping
+from mutt_project.replica import replica_reads
 
 # Every field of the engine's RuleSpec is an AlertRule attribute of the same name.
 _RULE_SPEC_FIELDS = tuple(f.name for f in dataclass_fields(RuleSpec))
@@ -209,16 +210,19 @@ def queryset_estimated_count(qs: QuerySet) -> int:
 
 def events_search(*, filters: EventFilters, limit: int, cursor: EventCursor | None = None) -> EventPage:
     """One page of the event audit trail, newest first, keyset-paginated (no OFFSET, no COUNT)."""
-    qs = events_queryset(filters)
-    page_qs = qs
-    if cursor is not None:
-        page_qs = qs.filter(Q(received_at__lt=cursor.received_at) | Q(received_at=cursor.received_at, id__lt=cursor.id))
-    rows = list(page_qs.values(*EVENT_LIST_FIELDS)[: limit + 1])
-    next_cursor = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        next_cursor = EventCursor(received_at=rows[-1]["received_at"], id=rows[-1]["id"]).encode()
-    return EventPage(events=rows, next_cursor=next_cursor, total_estimate=queryset_estimated_count(qs))
+    with replica_reads():  # the read replica when set and fresh (docs/ha.md)
+        qs = events_queryset(filters)
+        page_qs = qs
+        if cursor is not None:
+            page_qs = qs.filter(
+                Q(received_at__lt=cursor.received_at) | Q(received_at=cursor.received_at, id__lt=cursor.id)
+            )
+        rows = list(page_qs.values(*EVENT_LIST_FIELDS)[: limit + 1])
+        next_cursor = None
+        if len(rows) > limit:
+            rows = rows[:limit]
+            next_cursor = EventCursor(received_at=rows[-1]["received_at"], id=rows[-1]["id"]).encode()
+        return EventPage(events=rows, next_cursor=next_cursor, total_estimate=queryset_estimated_count(qs))
 
 
 def event_trace(correlation_id: uuid.UUID) -> dict | None:
@@ -226,22 +230,23 @@ def event_trace(correlation_id: uuid.UUID) -> dict | None:
 
     None when MUTT knows nothing of the id (not classified yet, or never received).
     """
-    audit = (
-        EventAuditLog.objects.filter(correlation_id=correlation_id)
-        .order_by("-received_at")
-        .values(*EVENT_LIST_FIELDS, "raw_payload", "batch_id")
-        .first()
-    )
-    outbox = (
-        AlertOutbox.objects.filter(correlation_id=correlation_id)
-        .values("id", "attempts", "next_attempt_at", "last_error", "created_at")
-        .first()
-    )
-    letters = list(
-        DeadLetter.objects.filter(correlation_id=correlation_id).values(
-            "id", "stage", "status", "attempts", "response_status", "last_error", "next_attempt_at", "created_at"
+    with replica_reads():
+        audit = (
+            EventAuditLog.objects.filter(correlation_id=correlation_id)
+            .order_by("-received_at")
+            .values(*EVENT_LIST_FIELDS, "raw_payload", "batch_id")
+            .first()
         )
-    )
+        outbox = (
+            AlertOutbox.objects.filter(correlation_id=correlation_id)
+            .values("id", "attempts", "next_attempt_at", "last_error", "created_at")
+            .first()
+        )
+        letters = list(
+            DeadLetter.objects.filter(correlation_id=correlation_id).values(
+                "id", "stage", "status", "attempts", "response_status", "last_error", "next_attempt_at", "created_at"
+            )
+        )
     if audit is None and outbox is None and not letters:
         return None
     rule = None

@@ -165,12 +165,13 @@ def batch_store(events_json: bytes, event_count: int, received_at: datetime) -> 
     """
     try:
         return _insert_unless_backlog_full(events_json, event_count, received_at)
-    except (OperationalError, InterfaceError):
-        if connection.in_atomic_block:
+    except DatabaseError as exc:
+        if connection.in_atomic_block or not _connection_lost(exc):
             raise
-        # A persistent connection goes stale when PostgreSQL restarts: drop it and try once
-        # more on a fresh one. A repeated INSERT is harmless: the batch carries its
-        # correlation ids and received_at, and classification inserts audit rows by that key.
+        # A persistent connection goes stale when PostgreSQL restarts or fails over: drop it
+        # and try once more on a fresh one (which libpq opens on the writable host). A repeated
+        # INSERT is harmless: the batch carries its correlation ids and received_at, and
+        # classification inserts audit rows by that key.
         _connection_drop()
         return _insert_unless_backlog_full(events_json, event_count, received_at)
 
@@ -186,6 +187,18 @@ def _insert_unless_backlog_full(events_json: bytes, event_count: int, received_a
         return True
     batch_accept(events_json=events_json.decode(), event_count=event_count, received_at=received_at)
     return False
+
+
+# A server that is (or became) a standby refuses the write: "cannot execute INSERT in a
+# read-only transaction". The write did not happen; a fresh connection finds the primary.
+_READ_ONLY_SQLSTATE = "25006"
+
+
+def _connection_lost(exc: DatabaseError) -> bool:
+    if isinstance(exc, (OperationalError, InterfaceError)):
+        return True
+    cause = exc.__cause__
+    return (getattr(cause, "pgcode", None) or getattr(cause, "sqlstate", None)) == _READ_ONLY_SQLSTATE
 
 
 def _connection_drop() -> None:

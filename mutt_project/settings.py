@@ -11,6 +11,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from mutt_project.database_url import database_settings
 from mutt_project.env import (
     aliases_set,
     env_bool,
@@ -102,7 +103,12 @@ TEMPLATES = [
 # Database (PostgreSQL is the source of truth)
 # =============================================================================
 DATABASE_URL = secret("DATABASE_URL", "postgres://mutt@127.0.0.1:55432/mutt")
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 600))}
+# Several hosts (libpq multi-host, target_session_attrs=read-write) or one
+# Patroni/HAProxy endpoint: either way every process follows a failover (docs/ha.md).
+try:
+    DATABASES = {"default": database_settings(DATABASE_URL, dj_database_url.parse, env_int("DB_CONN_MAX_AGE", 600))}
+except ValueError as exc:
+    raise ImproperlyConfigured(str(exc)) from None
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env_int("DB_CONNECT_TIMEOUT", 3, minimum=1)
 DATABASES["default"]["TEST"] = {"NAME": env_str("DATABASE_TEST_NAME", "test_mutt")}
@@ -115,6 +121,28 @@ if DB_SSL_MODE:
     DATABASES["default"]["OPTIONS"]["sslmode"] = DB_SSL_MODE
 if DB_SSL_ROOT_CERT:
     DATABASES["default"]["OPTIONS"]["sslrootcert"] = DB_SSL_ROOT_CERT
+# Read replica (optional): event search and trace, backtests, rule health, dashboard statistics
+# and the SLO read from it while it answers and lags at most REPLICA_MAX_LAG_SECONDS
+# (mutt_project.replica; docs/ha.md). Writes never go there.
+DATABASE_REPLICA_URL = secret("DATABASE_REPLICA_URL", "")
+if DATABASE_REPLICA_URL:
+    try:
+        DATABASES["replica"] = database_settings(
+            DATABASE_REPLICA_URL, dj_database_url.parse, env_int("DB_CONN_MAX_AGE", 600), "DATABASE_REPLICA_URL"
+        )
+    except ValueError as exc:
+        raise ImproperlyConfigured(str(exc)) from None
+    DATABASES["replica"]["CONN_HEALTH_CHECKS"] = True
+    DATABASES["replica"].setdefault("OPTIONS", {})["connect_timeout"] = env_int("DB_CONNECT_TIMEOUT", 3, minimum=1)
+    if DATABASES["replica"]["OPTIONS"].get("target_session_attrs") == "read-write":
+        DATABASES["replica"]["OPTIONS"]["target_session_attrs"] = "any"  # a standby is what is wanted here
+    for option, value in (("sslmode", DB_SSL_MODE), ("sslrootcert", DB_SSL_ROOT_CERT)):
+        if value:
+            DATABASES["replica"]["OPTIONS"][option] = value
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+REPLICA_MAX_LAG_SECONDS = env_float("REPLICA_MAX_LAG_SECONDS", 30.0, minimum=0.0)
+REPLICA_CHECK_SECONDS = env_float("REPLICA_CHECK_SECONDS", 5.0, minimum=0.0)
+DATABASE_ROUTERS = ["mutt_project.replica.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # =============================================================================

@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass, field
 
 import orjson
 from django.conf import settings
-from django.db import DatabaseError, connection
+from django.db import DatabaseError, connection, connections
 from redis.exceptions import RedisError
 
 from alerts.dynamic_config import runtime
@@ -42,6 +42,7 @@ from forwarding.outbox_stats import outbox_class_stats_last
 from mutt_project import redis_keys
 from mutt_project.queues import Queue
 from mutt_project.redis_client import get_redis
+from mutt_project.replica import read_alias, replica_state
 
 log = logging.getLogger(__name__)
 
@@ -80,10 +81,11 @@ class Status:
     health: dict
     outbox_classes: list = field(default_factory=list)
     errors: list = field(default_factory=list)
+    replica: dict = field(default_factory=dict)  # read replica: configured, in_use, lag_seconds
 
 
 def _backlog() -> dict:
-    with connection.cursor() as cursor:
+    with connections[read_alias()].cursor() as cursor:
         cursor.execute(_BACKLOG_SQL)
         events, oldest = cursor.fetchone()
         cursor.execute(_OUTBOX_SQL)
@@ -104,7 +106,7 @@ def _backlog() -> dict:
 
 
 def _dead_letters() -> list:
-    with connection.cursor() as cursor:
+    with connections[read_alias()].cursor() as cursor:
         cursor.execute(_DEAD_LETTERS_SQL)
         return [{"stage": s, "status": st, "count": n} for s, st, n in cursor.fetchall()]
 
@@ -196,6 +198,7 @@ def status_read() -> Status:
         health=_health(),
         outbox_classes=part("outbox_classes", outbox_class_stats_last, []),
         errors=errors,
+        replica=replica_state().as_dict(),
     )
 
 
@@ -240,6 +243,7 @@ def metrics_summary(status: dict) -> dict:
         # expected drain time (the outbox-stats job's snapshot, every 15 s).
         "outbox_classes": status.get("outbox_classes") or [],
         "eps": {"1m": eps.get("last_minute", 0), "1h": eps.get("last_hour", 0), "24h": eps.get("last_day", 0)},
+        "replica": status.get("replica") or {"configured": False, "in_use": False, "lag_seconds": None},
     }
 
 
@@ -276,7 +280,7 @@ def slo_report(window_hours: int | None = None) -> dict:
     """
     hours = window_hours or settings.SLO_WINDOW_HOURS
     accepted, failed = ingest_requests_window(hours)
-    with connection.cursor() as cursor:
+    with connections[read_alias()].cursor() as cursor:
         cursor.execute(_LATENCY_SQL, [settings.SLO_LATENCY_SECONDS, hours, _LATENCY_SAMPLE])
         fast, sampled = cursor.fetchone()
     slos = {

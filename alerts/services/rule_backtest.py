@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 
 import psycopg2
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, connections, transaction
 from django.utils import timezone
 
 from alerts.models.rule_lab import BACKTEST_UNFINISHED, BacktestStatus, RuleBacktest
@@ -27,6 +27,7 @@ from alerts.rule_engine import LOOKUP, RuleSet
 from alerts.selectors import dev_hosts_list, device_teams_map, rules_active_specs
 from alerts.services.rule_lab import rule_drafts_validate, ruleset_with_drafts
 from mutt_project.queues import TaskName
+from mutt_project.replica import read_alias
 
 log = logging.getLogger(__name__)
 
@@ -140,8 +141,11 @@ def _fresh_ruleset() -> RuleSet:
 
 
 def _reader():
-    """Its own connection: the server-side cursor's transaction never holds progress writes back."""
-    raw = psycopg2.connect(**connection.get_connection_params())
+    """Its own connection: the server-side cursor's transaction never holds progress writes back.
+
+    On the read replica when one is set and fresh (mutt_project.replica): the scan is the heavy read.
+    """
+    raw = psycopg2.connect(**connections[read_alias()].get_connection_params())
     raw.set_session(readonly=True)
     return raw
 

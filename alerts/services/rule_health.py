@@ -16,12 +16,13 @@ import time
 from collections import Counter, defaultdict
 from datetime import datetime, timedelta
 
-from django.db import connection, transaction
+from django.db import connections, transaction
 from django.utils import timezone
 
 from alerts.models import AlertRule
 from alerts.models.rule_lab import RuleHealth
 from alerts.services.rule_backtest import CHUNK_ROWS, _fresh_ruleset, _reader
+from mutt_project.replica import read_alias
 
 WINDOW_DAYS = 7
 # The replay reads at most this many of the window's most recent events (~30 s of work here), so
@@ -83,7 +84,7 @@ def _duplicates() -> dict[int, list[int]]:
 
 def _replay_start(window_start, max_events: int) -> tuple[datetime, bool]:
     """(where the replay starts, whether the cap moved it): after the (N+1)th newest event, so at most N."""
-    with connection.cursor() as cursor:
+    with connections[read_alias()].cursor() as cursor:
         cursor.execute(_REPLAY_START_SQL, {"start": window_start, "n": max_events})
         row = cursor.fetchone()
     return (row[0], True) if row else (window_start, False)
@@ -93,7 +94,7 @@ def rule_health_compute(window_days: int = WINDOW_DAYS, max_events: int = REPLAY
     """Recompute the rule health table (replaces every row in one transaction)."""
     started = time.perf_counter()
     now = timezone.now()
-    with connection.cursor() as cursor:
+    with connections[read_alias()].cursor() as cursor:
         cursor.execute(
             _HITS_SQL,
             {"day": now - timedelta(days=1), "week": now - timedelta(days=7), "month": now - timedelta(days=30)},

@@ -1,13 +1,14 @@
 """Django's PostgreSQL backend, authenticating with DB_PASS_CURRENT then DB_PASS_NEXT (docs/deployment.md).
 
+Built on the multi-host backend (mutt_project.db_failover), so rotation and failover combine.
+
 Settings select it when DB_PASS_CURRENT is set (in Vault or the environment);
 every new connection then goes through the rotation in mutt_project.secrets.
 """
 
 from __future__ import annotations
 
-from django.db.backends.postgresql import base
-
+from mutt_project.db_failover import base
 from mutt_project.secrets import PasswordPair, authenticate_with_rotation
 
 

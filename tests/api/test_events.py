@@ -14,14 +14,6 @@ from tests.alerts.factories import make_rule
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def empty_audit_trail():
-    """These tests list the whole window, so they start from an empty audit trail. The delete runs in
-    the test's own transaction and is rolled back with it; rows an earlier test on the same xdist
-    worker committed (a live server or a worker writing outside the test's transaction) stay theirs."""
-    EventAuditLog.objects.all().delete()
-
-
 def _event(minutes_ago: float, **kw) -> EventAuditLog:
     at = timezone.now() - timedelta(minutes=minutes_ago)
     spec = {

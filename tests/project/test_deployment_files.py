@@ -61,3 +61,13 @@ def test_monitoring_profile_adds_prometheus_and_grafana_only_on_request():
     ]
     mounts = {v["target"]: v["source"] for v in volumes}
     assert mounts["/etc/prometheus"].endswith("deploy/prometheus")
+
+
+def test_ha_profile_adds_a_streaming_standby_only_on_request():
+    result = _compose_config(COMPOSE_ENV)
+    assert result.returncode == 0, result.stderr
+    services = yaml.safe_load(result.stdout)["services"]
+    standby = services["postgres-standby"]
+    assert standby["profiles"] == ["ha"]
+    assert "pg_basebackup -h postgres" in str(standby["command"])
+    assert "DATABASE_REPLICA_URL" in services["web"]["environment"]

@@ -110,6 +110,20 @@ def test_autoscaling_disruption_budgets_ingress_and_migrations(production):
     assert job["spec"]["template"]["spec"]["containers"][0]["command"][-2:] == ["migrate", "--noinput"]
 
 
+def test_ha_overlay_adds_a_synchronous_postgresql_cluster_and_keeps_every_object_valid():
+    docs = _build(K8S / "overlays/ha")
+    cluster = _by_kind(docs, "Cluster")["mutt-pg"]
+    assert cluster["apiVersion"] == "postgresql.cnpg.io/v1"
+    assert cluster["spec"]["instances"] >= 2 and cluster["spec"]["minSyncReplicas"] >= 1
+    assert cluster["metadata"]["namespace"] == "mutt"
+    for doc in docs:
+        if doc["kind"] != "Cluster":  # a CloudNativePG resource: not in the core schema
+            kubernetes_validate.validate(doc, KUBERNETES_VERSION, strict=True)
+    deployments = _by_kind(docs, "Deployment")
+    assert deployments["mutt-ingest"]["spec"]["replicas"] >= 2 and deployments["mutt-web"]["spec"]["replicas"] >= 2
+    assert _by_kind(docs, "ConfigMap")["mutt-config"]["data"]["REPLICA_MAX_LAG_SECONDS"] == "30"
+
+
 def test_network_policies_deny_by_default_and_open_only_what_mutt_uses(production):
     policies = _by_kind(production, "NetworkPolicy")
     deny = policies["mutt-default-deny"]["spec"]
