@@ -55,7 +55,10 @@ def _registry(heartbeat: WorkerHeartbeat, worker: str, queues: str) -> Collector
 
 
 def serve(
-    port: int, heartbeat: WorkerHeartbeat, registry: CollectorRegistry, host: str = "0.0.0.0"
+    port: int,
+    heartbeat: WorkerHeartbeat,
+    registry: CollectorRegistry,
+    host: str = "0.0.0.0",  # nosec B104  # a worker pod is probed and scraped on its pod address
 ) -> ThreadingHTTPServer:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:  # noqa: N802 - http.server's name
