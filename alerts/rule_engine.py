@@ -1,32 +1,22 @@
 """The rule engine: pure Python, no Django, Redis or I/O.
 
-``RuleSet.compile(rules, dev_hosts, teams)`` once per configuration version,
-``ruleset.decide(event) -> Decision`` per event. Semantics (docs/architecture.md, "Rules"):
-active rules only, highest priority first, ties by lowest id; the first rule
-whose every condition holds wins.
+``RuleSet.compile(rules, dev_hosts, teams)`` once per configuration version, ``ruleset.decide(event)``
+per event. Semantics (docs/architecture.md, "Rules"): active rules only, highest priority first,
+ties by lowest id; the first rule whose every condition holds wins.
 
-Why it is not a loop over the rules: checking 100 rules one by one costs about
-50 µs per event, which is the whole budget of a batch. Instead every rule gets
-its *rank* (its position in priority order) and the engine asks each kind of
-index only "which ranks match?":
+Not a loop over the rules (100 rules one by one cost ~50 µs per event): each
+rule gets its *rank* (priority order) and each index answers "which ranks match?":
 
-- every ``contains`` and ``regex`` rule is one pattern of a single RE2 ``Set``
-  (contains as an escaped literal), so one linear-time scan of the message
-  returns all text matches at once, whatever the number of rules;
-- ``oid_prefix`` rules sit in a dict by prefix: walking the event OID's arc
-  prefixes (``1``, ``1.3``, ``1.3.6`` …) finds exactly the arc-boundary
-  matches;
-- ``trap_name`` rules sit in a dict by lower-cased trap name (the name comes
-  from ``alerts.traps.TrapIndex``, resolved once per trap event);
-- ``severity`` rules collapse into an 8-entry table: for each event severity,
-  the best-ranked severity rule it satisfies;
-- ``lookup`` rules (``criticality=high``) sit in a dict by (field, value), where
-  the event's enriched fields (``alerts.enrichment``) are looked up.
+- ``contains`` and ``regex`` rules are the patterns of one RE2 ``Set``: one
+  linear-time scan of the message returns all text matches at once;
+- ``oid_prefix`` rules: a dict by prefix, walked by the event OID's arc prefixes;
+- ``trap_name`` rules: a dict by lower-cased trap name (``alerts.traps.TrapIndex``);
+- ``severity`` rules: an 8-entry table, the best rank each event severity satisfies;
+- ``lookup`` rules (``criticality=high``): a dict by (field, value) of the event's
+  enriched fields (``alerts.enrichment``).
 
-The winner is the lowest rank among the candidates that also pass their extra
-condition (``syslog_severity``), which is exactly the first match of the
-priority-ordered loop (``RuleSet.decide_reference`` keeps that loop as the
-executable specification the tests compare against).
+The winner is the lowest candidate rank passing its extra condition (``syslog_severity``): exactly
+the first match of the priority-ordered loop (``RuleSet.decide_reference``, the tests' reference).
 """
 
 from __future__ import annotations

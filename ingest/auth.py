@@ -1,7 +1,9 @@
 """Ingest keys: the valid key hashes, held per process and re-read at most every few seconds.
 
 Keys are ``alerts.IngestKey`` rows (named, hashed, revocable in the admin and
-the API; ``INGEST_API_KEYS`` is imported once at migrate). The hot path does
+the API; keys in ``INGEST_API_KEYS`` are imported at migrate and again when an
+ingest process first reads the keys, so a key added to the environment works
+after a restart; the import is by hash, so a revoked key stays revoked). The hot path does
 no database query: it hashes the presented key and looks it up in an in-memory
 set that is re-read when older than ``INGEST_KEY_REFRESH_SECONDS``, so a
 revoked key is refused by every ingest process within that time. Several keys
@@ -26,6 +28,7 @@ log = logging.getLogger(__name__)
 _lock = threading.Lock()
 _valid: frozenset[str] | None = None
 _read_at = 0.0
+_environment_imported = False
 
 
 def presented_api_key(header: Callable[[str], str | None]) -> str | None:
@@ -48,6 +51,7 @@ def _valid_hashes() -> frozenset[str]:
         if _valid is not None and time.monotonic() - _read_at < settings.INGEST_KEY_REFRESH_SECONDS:
             return _valid
         try:
+            _environment_import_once()
             _valid = frozenset(IngestKey.objects.valid().values_list("key_hash", flat=True))
         except DatabaseError as exc:
             # Keep the last set (or, before the first read, the environment's keys): a database
@@ -57,6 +61,16 @@ def _valid_hashes() -> frozenset[str]:
                 _valid = frozenset(ingest_key_hash(k) for k in settings.INGEST_API_KEYS)
         _read_at = time.monotonic()
         return _valid
+
+
+def _environment_import_once() -> None:
+    global _environment_imported
+    if _environment_imported:
+        return
+    from alerts.services.ingest_keys import ingest_keys_import_environment
+
+    ingest_keys_import_environment()
+    _environment_imported = True
 
 
 def ingest_keys_forget() -> None:

@@ -9,11 +9,12 @@ the middleware after this one); every other path is checked as usual.
 from __future__ import annotations
 
 from django.urls import get_resolver
-from django_prometheus.exports import ExportToDjangoView
 
 from mutt_project.health import health
+from mutt_project.metrics_auth import metrics
 
-PROBE_VIEWS = {"/health": health, "/metrics": ExportToDjangoView}
+# /metrics keeps its bearer token (METRICS_TOKEN): only the host check is skipped.
+PROBE_VIEWS = {"/health": health, "/metrics": metrics}
 
 
 class ProbePathsMiddleware:

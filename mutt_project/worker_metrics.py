@@ -18,10 +18,12 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from celery import bootsteps
+from django.conf import settings
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector
 
+from mutt_project.metrics_auth import metrics_token_valid
 from mutt_project.worker_probe import HEARTBEAT_INTERVAL_SECONDS, WorkerHeartbeat, probe_answer
 
 log = logging.getLogger(__name__)
@@ -63,7 +65,12 @@ def serve(
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:  # noqa: N802 - http.server's name
             path = self.path.split("?", 1)[0]
-            if path == "/metrics":
+            if path == "/metrics" and not metrics_token_valid(
+                self.headers.get("Authorization", ""), settings.METRICS_TOKEN
+            ):
+                # The same bearer token as ingest's and web's /metrics; the probes stay open.
+                status, body, ctype = 401, b"metrics need Authorization: Bearer <METRICS_TOKEN>\n", "text/plain"
+            elif path == "/metrics":
                 status, body, ctype = 200, generate_latest(registry), CONTENT_TYPE_LATEST
             else:
                 status, text = probe_answer(path, heartbeat)

@@ -143,8 +143,12 @@ class Localizer:
         return self.port(self.path(value))
 
 
+# The settings that name a listening port: MUTT's own, and the native receivers'.
+PORT_SETTING = r"MUTT_\w+_PORT|SYSLOG_(UDP|TCP|TLS)_PORT|SNMP_TRAP_PORT|RECEIVER_HEALTH_PORT"
+
+
 def _declared_ports(env: dict[str, str], command: list[str]) -> set[int]:
-    ports = {int(v) for k, v in env.items() if re.fullmatch(r"MUTT_\w+_PORT", k) and v.isdigit() and int(v)}
+    ports = {int(v) for k, v in env.items() if re.fullmatch(PORT_SETTING, k) and v.isdigit() and int(v)}
     for i, token in enumerate(command):
         if token == "--port" and i + 1 < len(command):
             ports.add(int(command[i + 1]))
@@ -168,7 +172,7 @@ def _localize(name: str, command: list[str], env: dict[str, str], tmp: Path, fre
     ports = {p: free_port() for p in _declared_ports(env, command)}
     loc = Localizer(tmp, ports)
     command = [loc.arg(token) for token in command]
-    env = {k: (loc.port(v) if re.fullmatch(r"MUTT_\w+_PORT", k) else loc.path(v)) for k, v in env.items()}
+    env = {k: (loc.port(v) if re.fullmatch(PORT_SETTING, k) else loc.path(v)) for k, v in env.items()}
     return command, env, loc
 
 

@@ -36,12 +36,14 @@ from tests.deploy.container_stack import (
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
+METRICS_TOKEN = "deploy-test-metrics-token-0123456789abcdef"
 COMPOSE_VARS = {
     "DJANGO_SECRET_KEY": "compose-test-secret-key-0123456789-abcdefghijklmnop",
     "POSTGRES_PASSWORD": "unused-here",
     "REDIS_PASSWORD": "unused-here",
     "INGEST_API_KEYS": "compose-test-ingest-key",
     "FLOWER_BASIC_AUTH": "admin:compose-test",
+    "METRICS_TOKEN": METRICS_TOKEN,
     "PATH": "/usr/local/bin:/usr/bin:/bin",
 }
 START_TIMEOUT = 180  # two cores shared by many: a loaded machine starts Django slowly
@@ -61,6 +63,7 @@ def _k8s_secret(moog_url: str) -> dict[str, str]:
         "MOOG_WEBHOOK_URL": moog_url,
         "MOOG_API_KEY": "k8s-test-moog-key",
         "FLOWER_BASIC_AUTH": "admin:k8s-test",
+        "METRICS_TOKEN": METRICS_TOKEN,
     }
 
 
@@ -98,7 +101,11 @@ def _http_ok(url: str, **kwargs) -> bool:
 
 def _metrics(process: Process, declared: int = 9100) -> str:
     try:
-        return requests.get(f"http://127.0.0.1:{process.ports[declared]}/metrics", timeout=5).text
+        return requests.get(
+            f"http://127.0.0.1:{process.ports[declared]}/metrics",
+            headers={"Authorization": f"Bearer {process.env.get('METRICS_TOKEN', '')}"},
+            timeout=30,
+        ).text
     except requests.RequestException:
         return ""
 
@@ -138,7 +145,7 @@ def test_compose_services_start_and_answer(redis_client, tmp_path):
     rendered = compose_render(COMPOSE_VARS)
     processes = compose_processes(rendered, _services(), tmp_path, free_port)
     processes.pop("migrate")  # the migrate test below
-    expected = {"ingest", "web", "beat", "flower", "moog-sink"} | {f"worker-{q}" for q in QUEUES}
+    expected = {"ingest", "web", "beat", "flower", "moog-sink", "receivers"} | {f"worker-{q}" for q in QUEUES}
     assert set(processes) == expected
     sink = processes["moog-sink"]
     sink_url = f"http://127.0.0.1:{sink.ports[8099]}/"
@@ -158,6 +165,11 @@ def test_compose_services_start_and_answer(redis_client, tmp_path):
         _post_event(f"http://127.0.0.1:{ingest_port}/api/v2/ingest", COMPOSE_VARS["INGEST_API_KEYS"])
         wait_for(lambda: _classified(processes["worker-classify"]), START_TIMEOUT, 1, "classify metrics")
         assert 'mutt_worker_heartbeat_age_seconds{queue="classify"' in _metrics(processes["worker-classify"])
+        # The worker's /metrics asks for the same bearer token as ingest's and web's.
+        unauthenticated = requests.get(
+            f"http://127.0.0.1:{processes['worker-classify'].ports[9100]}/metrics", timeout=30
+        )
+        assert unauthenticated.status_code == 401
         assert "mutt_moog_" in _metrics(processes["worker-forward"])
         assert 'queue="forward"' in _metrics(processes["worker-forward"])
         wait_for(
@@ -174,7 +186,8 @@ def test_kubernetes_workloads_start_answer_and_a_stopped_worker_fails_liveness(r
     docs = kustomize_render("overlays/production")
     processes = k8s_processes(docs, _k8s_secret(moog_sink.url), _services(), tmp_path, free_port)
     processes.pop("mutt-migrate")  # the migrate test below
-    expected = {"mutt-ingest", "mutt-web", "mutt-beat", "mutt-flower"} | {f"mutt-worker-{q}" for q in QUEUES}
+    expected = {"mutt-ingest", "mutt-web", "mutt-beat", "mutt-flower", "mutt-receivers"}
+    expected |= {f"mutt-worker-{q}" for q in QUEUES}
     assert set(processes) == expected
     for name in ("mutt-ingest", "mutt-web") + tuple(f"mutt-worker-{q}" for q in QUEUES):
         assert processes[name].probes, f"{name} declares no probe"

@@ -33,10 +33,11 @@ def test_token_check():
 
 
 def test_prometheus_scrapes_with_the_token_file():
-    """Both scrape jobs send the token from one file (promtool checks the whole file: tests/console)."""
+    """Every scrape job (ingest, web, the workers) sends the token from one file (promtool checks the
+    whole file: tests/console)."""
     config = yaml.safe_load((ROOT / "deploy" / "prometheus" / "prometheus.yml").read_text())
     jobs = {job["job_name"]: job["authorization"] for job in config["scrape_configs"]}
-    assert set(jobs) == {"mutt-ingest", "mutt-web"}
+    assert set(jobs) == {"mutt-ingest", "mutt-web", "mutt-workers"}
     assert {auth["type"] for auth in jobs.values()} == {"Bearer"}
     assert len({auth["credentials_file"] for auth in jobs.values()}) == 1
 
