@@ -53,17 +53,6 @@ def free_port() -> int:
 # ---------------------------------------------------------------------------
 
 
-def _celery_connections_close() -> None:
-    """Drop this process's pooled broker connections: one opened while a test pointed the settings at
-    a Redis of its own (Sentinel, TLS, rotation tests) must not carry the next test's tasks there."""
-    from mutt_project.celery import app
-
-    if app._pool is not None:
-        app._pool.force_close_all()
-        app._pool = None
-    app.amqp._producer_pool = None
-
-
 def module_singletons_reset() -> None:
     """Forget every per-process cache: the Redis client, the compiled rule set, the staging-table marker,
     the ingest notifier's pending counts and remembered Redis failure."""
@@ -73,7 +62,6 @@ def module_singletons_reset() -> None:
     from ingest.notifier import notifier_reset
 
     reset_redis()
-    _celery_connections_close()
     notifier_reset()
     ingest_keys_forget()
     ruleset_forget()
