@@ -114,7 +114,7 @@ export FOLD_WINDOW_SECONDS="${FOLD_WINDOW_SECONDS:-0}"
 # paths given), so a focused run never fails on it. MUTT_COVERAGE=0 turns it off.
 cov=(--cov --cov-report=term:skip-covered)
 if [ $# -eq 0 ] || [ "${MUTT_COVERAGE_GATE:-0}" = 1 ]; then
-  cov+=(--cov-fail-under="${MUTT_COVERAGE_MIN:-60}")
+  cov+=(--cov-fail-under="${MUTT_COVERAGE_MIN:-84}")  # the whole suite measured 84.5 %
 fi
 [ "${MUTT_COVERAGE:-1}" = 0 ] && cov=()
 xdist=()

@@ -226,12 +226,14 @@ def test_the_daily_retention_task_archives_and_drops_in_a_real_worker(workers, d
     fill_month(100)  # March 2021: long past the 90 days
     workers.start("maintenance", env={"AUDIT_ARCHIVE_URL": f"file://{tmp_path}", "EVENT_RETENTION_DAYS": "90"})
 
-    # Sent on a connection of its own, as Beat sends it: this process's pooled broker connection may
-    # have been opened by an earlier test on this xdist worker against a Redis of that test's own.
-    from mutt_project.celery import app
+    # Sent on a broker connection built from this process's settings, as Beat's would be: the
+    # process's Celery app may still hold a broker connection or URL an earlier test on this xdist
+    # worker pointed at a Redis of its own.
+    from django.conf import settings
+    from kombu import Connection
 
-    with app.connection_for_write() as connection_:
-        enforce_retention.apply_async(connection=connection_)
+    with Connection(settings.CELERY_BROKER_URL, transport_options=settings.CELERY_BROKER_TRANSPORT_OPTIONS) as conn:
+        enforce_retention.apply_async(connection=conn)
 
     wait_for(lambda: PARTITION not in partitions_list(), timeout=120, interval=0.5, message="partition dropped")
     manifest = json.loads((tmp_path / "event_audit_log/2021/event_audit_log_202103.csv.gz.manifest.json").read_text())
