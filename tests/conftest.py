@@ -19,6 +19,7 @@ from urllib.parse import urlparse, urlunparse
 import pytest
 import requests
 from django.conf import settings
+from django.db import connections
 
 from mutt_project.redis_client import get_redis, reset_redis
 
@@ -122,6 +123,11 @@ def stop_service():
 
     def _start():
         services_cmd("start", services_data_dir())
+        if "pg" in stopped:
+            # This process's connections died with the server; Django does not reconnect a closed
+            # connection inside the next test's transaction, so every later test on this xdist
+            # worker would fail with "connection already closed". Closed here, they reopen fresh.
+            connections.close_all()
         stopped.clear()
 
     _stop.start = _start

@@ -124,6 +124,8 @@ class Localizer:
         self.tmp, self.ports = tmp, ports
 
     def path(self, value: str) -> str:
+        if value.startswith(str(ROOT) + "/") or value.startswith(str(VENV_BIN)):
+            return value  # already a path here (a checkout may itself live under /tmp)
         for inside, here in (("/app/.run/", self.tmp), ("/tmp/", self.tmp), ("/app/", ROOT)):
             if value.startswith(inside):
                 return str(Path(here) / value[len(inside) :])
@@ -172,7 +174,9 @@ def _localize(name: str, command: list[str], env: dict[str, str], tmp: Path, fre
     ports = {p: free_port() for p in _declared_ports(env, command)}
     loc = Localizer(tmp, ports)
     command = [loc.arg(token) for token in command]
-    env = {k: (loc.port(v) if re.fullmatch(PORT_SETTING, k) else loc.path(v)) for k, v in env.items()}
+    env = {
+        k: (loc.port(v) if re.fullmatch(PORT_SETTING, k) else v if k == "PATH" else loc.path(v)) for k, v in env.items()
+    }
     return command, env, loc
 
 

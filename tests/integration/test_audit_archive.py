@@ -218,23 +218,3 @@ def test_config_audit_rows_past_retention_are_archived_then_deleted(settings, tm
     with gzip.open(archive, "rt") as handle:
         assert sum(1 for _ in handle) == 4  # header + three rows
     assert config_audit_prune(now=now, retention_days=0).dropped == []  # 0 keeps forever
-
-
-def test_the_daily_retention_task_archives_and_drops_in_a_real_worker(workers, drop_partitions, tmp_path):
-    from remediation.tasks import enforce_retention
-
-    fill_month(100)  # March 2021: long past the 90 days
-    workers.start("maintenance", env={"AUDIT_ARCHIVE_URL": f"file://{tmp_path}", "EVENT_RETENTION_DAYS": "90"})
-
-    # Sent on a broker connection built from this process's settings, as Beat's would be: the
-    # process's Celery app may still hold a broker connection or URL an earlier test on this xdist
-    # worker pointed at a Redis of its own.
-    from django.conf import settings
-    from kombu import Connection
-
-    with Connection(settings.CELERY_BROKER_URL, transport_options=settings.CELERY_BROKER_TRANSPORT_OPTIONS) as conn:
-        enforce_retention.apply_async(connection=conn)
-
-    wait_for(lambda: PARTITION not in partitions_list(), timeout=120, interval=0.5, message="partition dropped")
-    manifest = json.loads((tmp_path / "event_audit_log/2021/event_audit_log_202103.csv.gz.manifest.json").read_text())
-    assert manifest["rows"] == 100
