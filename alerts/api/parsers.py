@@ -15,18 +15,26 @@ from rest_framework.parsers import JSONParser
 from alerts.api.errors import PayloadTooLarge
 
 
+def body_read_limited(stream, parser_context) -> bytes:
+    """The body, refused (413) when its declared length or the bytes read pass the view's limit.
+
+    A view may allow more than ``API_MAX_BODY_BYTES`` (the rule lab takes up to 1,000 sample events).
+    """
+    view = (parser_context or {}).get("view")
+    limit = getattr(view, "max_body_bytes", None) or settings.API_MAX_BODY_BYTES
+    request = (parser_context or {}).get("request")
+    declared = request.META.get("CONTENT_LENGTH") if request is not None else None
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(f"Request body exceeds {limit} bytes.")
+    body = stream.read(limit + 1) if stream is not None else b""
+    if len(body) > limit:
+        raise PayloadTooLarge(f"Request body exceeds {limit} bytes.")
+    return body
+
+
 class SizeLimitedJSONParser(JSONParser):
     def parse(self, stream, media_type=None, parser_context=None):
-        # A view may allow more (the rule lab takes up to 1,000 sample events).
-        view = (parser_context or {}).get("view")
-        limit = getattr(view, "max_body_bytes", None) or settings.API_MAX_BODY_BYTES
-        request = (parser_context or {}).get("request")
-        declared = request.META.get("CONTENT_LENGTH") if request is not None else None
-        if declared and declared.isdigit() and int(declared) > limit:
-            raise PayloadTooLarge(f"Request body exceeds {limit} bytes.")
-        body = stream.read(limit + 1) if stream is not None else b""
-        if len(body) > limit:
-            raise PayloadTooLarge(f"Request body exceeds {limit} bytes.")
+        body = body_read_limited(stream, parser_context)
         return super().parse(io.BytesIO(body), media_type, parser_context)
 
 
@@ -36,15 +44,7 @@ class SizeLimitedTextParser(SizeLimitedJSONParser):
     media_type = "text/*"
 
     def parse(self, stream, media_type=None, parser_context=None):
-        view = (parser_context or {}).get("view")
-        limit = getattr(view, "max_body_bytes", None) or settings.API_MAX_BODY_BYTES
-        request = (parser_context or {}).get("request")
-        declared = request.META.get("CONTENT_LENGTH") if request is not None else None
-        if declared and declared.isdigit() and int(declared) > limit:
-            raise PayloadTooLarge(f"Request body exceeds {limit} bytes.")
-        body = stream.read(limit + 1) if stream is not None else b""
-        if len(body) > limit:
-            raise PayloadTooLarge(f"Request body exceeds {limit} bytes.")
+        body = body_read_limited(stream, parser_context)
         try:
             return body.decode("utf-8")
         except UnicodeDecodeError:
