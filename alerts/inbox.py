@@ -16,7 +16,7 @@ import threading
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db import DatabaseError, connection
+from django.db import connection
 
 # Column list spelt out: Django sets no database defaults, so status and
 # attempts are given here exactly as IngestBatch's field defaults.
@@ -30,7 +30,7 @@ class _Accept:
     event_count: int
     received_at: datetime
     done: bool = False
-    error: DatabaseError | None = None
+    error: Exception | None = None
     wakeup: threading.Event = field(default_factory=threading.Event)
 
 
@@ -82,7 +82,9 @@ def _rows_insert(group: list[_Accept]) -> None:
     try:
         with connection.cursor() as cursor:
             cursor.execute(_INSERT_BATCHES + ",".join([_ROW] * len(group)), params)
-    except DatabaseError as exc:
+    except Exception as exc:  # noqa: BLE001 - every waiter must learn the outcome, or it would wait for ever
+        # Not only DatabaseError: a closed connection raises InterfaceError, and an error that
+        # escaped here would leave the writer's role taken and every later accept waiting.
         for item in group:
             item.error = exc
     for item in group:

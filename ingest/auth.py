@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable
 
 from django.conf import settings
-from django.db import DatabaseError
+from django.db import Error as DbApiError  # DatabaseError and InterfaceError (a closed connection)
 
 from alerts.models import IngestKey
 from alerts.models.ingest_keys import ingest_key_hash
@@ -53,7 +53,7 @@ def _valid_hashes() -> frozenset[str]:
         try:
             _environment_import_once()
             _valid = frozenset(IngestKey.objects.valid().values_list("key_hash", flat=True))
-        except DatabaseError as exc:
+        except DbApiError as exc:
             # Keep the last set (or, before the first read, the environment's keys): a database
             # outage answers 503 on store anyway, and must not turn into 401s.
             log.warning("ingest keys not re-read (%s); using the last set", type(exc).__name__)

@@ -54,14 +54,14 @@ class _Item:
 
 def database_store(body: bytes, count: int, received_at: datetime) -> str:
     """One inbox row through the HTTP path's store; runs on the committer's thread."""
-    from django.db import DatabaseError
+    from django.db import Error as DbApiError  # DatabaseError and InterfaceError (a closed connection)
 
     from ingest.notifier import classifiers_wake_and_count
     from ingest.service import batch_store, connection_drop
 
     try:
         full = batch_store(body, count, received_at)
-    except DatabaseError as exc:
+    except DbApiError as exc:
         log.warning(
             "receiver: %d messages not stored yet (%s: %s); retrying", count, type(exc).__name__, str(exc)[:200]
         )

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from django.conf import settings
-from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
+from django.db import Error as DbApiError  # DatabaseError and InterfaceError: a closed connection raises the latter
+from django.db import InterfaceError, OperationalError, connection, transaction
 
 from alerts.inbox import batch_accept
 from alerts.pipeline_stats import ingest_failure_record
@@ -147,7 +148,7 @@ def _store(events_json: bytes, event_count: int, received_at: datetime) -> None:
     retry_after = settings.INGEST_RETRY_AFTER_SECONDS
     try:
         full = batch_store(events_json, event_count, received_at)
-    except DatabaseError as exc:
+    except DbApiError as exc:
         log.warning("ingest: batch not stored (%s: %s); answering 503", type(exc).__name__, str(exc)[:200])
         _connection_drop()
         raise IngestRefused(503, "storage_unavailable", "storage unavailable, retry later", retry_after) from None
@@ -165,7 +166,7 @@ def batch_store(events_json: bytes, event_count: int, received_at: datetime) -> 
     """
     try:
         return _insert_unless_backlog_full(events_json, event_count, received_at)
-    except DatabaseError as exc:
+    except DbApiError as exc:
         if connection.in_atomic_block or not _connection_lost(exc):
             raise
         # A persistent connection goes stale when PostgreSQL restarts or fails over: drop it
@@ -194,7 +195,7 @@ def _insert_unless_backlog_full(events_json: bytes, event_count: int, received_a
 _READ_ONLY_SQLSTATE = "25006"
 
 
-def _connection_lost(exc: DatabaseError) -> bool:
+def _connection_lost(exc: DbApiError) -> bool:
     if isinstance(exc, (OperationalError, InterfaceError)):
         return True
     cause = exc.__cause__
@@ -206,5 +207,5 @@ def _connection_drop() -> None:
         return
     try:
         connection.close()
-    except DatabaseError:
+    except DbApiError:
         pass  # closing a dead connection may fail; it is gone either way

@@ -307,6 +307,21 @@ def api_key() -> str:
     return settings.INGEST_API_KEYS[0]
 
 
+# ---- the Celery app the tests send with --------------------------------------
+@pytest.fixture(autouse=True)
+def _celery_app_stays_mutts():
+    """A test that makes another Celery app current (``Celery(...)`` does by default) would send every
+    later test's tasks to that app's broker and queues: put MUTT's back, and fail the test that did it."""
+    from celery import current_app
+
+    from mutt_project.celery import app
+
+    yield
+    if current_app._get_current_object() is not app:
+        app.set_current()
+        pytest.fail("this test left another Celery app current: create it with set_as_current=False")
+
+
 # ---- issue 11: runtime settings -------------------------------------------
 @pytest.fixture(autouse=True)
 def _runtime_settings_fresh():

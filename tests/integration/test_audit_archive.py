@@ -218,3 +218,38 @@ def test_config_audit_rows_past_retention_are_archived_then_deleted(settings, tm
     with gzip.open(archive, "rt") as handle:
         assert sum(1 for _ in handle) == 4  # header + three rows
     assert config_audit_prune(now=now, retention_days=0).dropped == []  # 0 keeps forever
+
+
+def _retention_diagnostics(workers) -> str:
+    from django.conf import settings
+
+    from mutt_project.redis_client import get_redis
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid, state, wait_event_type, wait_event, left(query, 120) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        activity = cursor.fetchall()
+    r = get_redis()
+    logs = [Path(p.logfile.name).read_text()[-3000:] for p in workers.procs]
+    return (
+        f"broker={settings.CELERY_BROKER_URL} redis keys={sorted(r.keys('*'))[:40]} "
+        f"partitions={partitions_list()} activity={activity} worker logs={logs}"
+    )
+
+
+def test_the_daily_retention_task_archives_and_drops_in_a_real_worker(workers, drop_partitions, tmp_path):
+    from remediation.tasks import enforce_retention
+
+    fill_month(100)  # March 2021: long past the 90 days
+    workers.start("maintenance", env={"AUDIT_ARCHIVE_URL": f"file://{tmp_path}", "EVENT_RETENTION_DAYS": "90"})
+
+    enforce_retention.delay()
+
+    try:
+        wait_for(lambda: PARTITION not in partitions_list(), timeout=120, interval=0.5, message="partition dropped")
+    except pytest.fail.Exception as exc:
+        pytest.fail(f"{exc}: {_retention_diagnostics(workers)}")
+    manifest = json.loads((tmp_path / "event_audit_log/2021/event_audit_log_202103.csv.gz.manifest.json").read_text())
+    assert manifest["rows"] == 100

@@ -103,7 +103,9 @@ def stack():
         stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
-    app = Celery(broker=redis_url)
+    # Not the current app: MUTT's shared tasks would follow it, and every later test in this
+    # process would send its tasks to this stack's Redis, which is gone after the module.
+    app = Celery(broker=redis_url, set_as_current=False)
     s = Stack(run_dir)
     s.app = app
     try:
