@@ -86,8 +86,8 @@ fi
 # and restart their own servers without touching another worker's. Worker N listens on the base
 # ports + N. MUTT_TEST_WORKERS=1 runs one process (the quickest start for a single test file).
 WORKERS=${MUTT_TEST_WORKERS:-3}
-PG_BASE=${MUTT_TEST_PG_PORT:-55433}
-REDIS_BASE=${MUTT_TEST_REDIS_PORT:-56380}
+PG_BASE=${MUTT_TEST_PG_PORT:-15433}
+REDIS_BASE=${MUTT_TEST_REDIS_PORT:-16380}
 started_at=$(date +%s)
 # The first start installs the packages when they are missing; the others then start side by side.
 bash scripts/services.sh start "$DATA/gw0" "$PG_BASE" "$REDIS_BASE"

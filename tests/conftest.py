@@ -7,6 +7,7 @@ and Celery are the real ones.
 
 from __future__ import annotations
 
+import itertools
 import os
 import signal
 import socket
@@ -43,10 +44,29 @@ def wait_for(predicate, timeout: float = 60.0, interval: float = 0.05, message: 
         time.sleep(interval)
 
 
+# Ports for the servers tests start come from below Linux's ephemeral range (32768-60999): an
+# outgoing connection takes its local port from that range, and did take a port whose server an
+# outage test had stopped for a moment, so the restart failed. Each xdist worker has a slice of
+# its own (no two workers race for one port) and walks through it, so a port just given up is not
+# handed out again at once. scripts/test.sh keeps the workers' PostgreSQL and Redis below 20000.
+_FREE_PORTS = (20000, 32000)
+_free_port_next = itertools.count()
+
+
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    lo, hi = _FREE_PORTS
+    workers = max(1, int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")))
+    worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0) % workers
+    size = (hi - lo) // workers
+    for _ in range(size):
+        port = lo + worker * size + next(_free_port_next) % size
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free port in {lo + worker * size}-{lo + (worker + 1) * size - 1}")
 
 
 # ---------------------------------------------------------------------------
@@ -288,8 +308,17 @@ class Workers:
         proc.logfile.close()
 
     def stop_all(self) -> None:
+        """After the test: killed at once, all together. Nothing is asserted of this shutdown, and a warm
+        one costs about 2 s a worker; a test that checks a shutdown calls ``stop`` itself."""
         for proc in self.procs:
-            self.stop(proc)
+            if proc.poll() is None:
+                try:
+                    os.killpg(proc.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+        for proc in self.procs:
+            proc.wait(timeout=60)
+            proc.logfile.close()
         self.procs.clear()
 
 
@@ -353,8 +382,26 @@ _LONG_FIRST = (
 )
 
 
+def _shared_fixture_group(item) -> str | None:
+    """The test's file, when the test uses a fixture set up once per module (a stack, a staged install)."""
+    info = getattr(item, "_fixtureinfo", None)
+    if info is None:
+        return None
+    for defs in info.name2fixturedefs.values():
+        if any(d.scope in ("module", "package", "class") and d.func.__module__.startswith("tests.") for d in defs):
+            return item.nodeid.split("::")[0]
+    return None
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the xdist_group marks
 def pytest_collection_modifyitems(items):
     def rank(item) -> int:
         return next((i for i, prefix in enumerate(_LONG_FIRST) if item.nodeid.startswith(prefix)), len(_LONG_FIRST))
 
     items.sort(key=rank)  # stable: within a rank, the usual order
+    # A module-scoped fixture is set up once per xdist worker that runs one of the module's tests:
+    # keep such a module on one worker (--dist loadgroup), so its 5-30 s set-up happens once.
+    for item in items:
+        group = _shared_fixture_group(item)
+        if group and not item.get_closest_marker("xdist_group"):
+            item.add_marker(pytest.mark.xdist_group(group))

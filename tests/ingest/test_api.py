@@ -45,7 +45,7 @@ def test_legacy_ingest_path_is_an_alias(post, redis_client):
      "text/plain"),  # blank lines ignored
     (orjson.dumps({"records": [{"value": event(message=f"m{i}")} for i in range(3)]}), "application/json"),
     (ndjson(*(event(message=f"m{i}") for i in range(3))), None),  # no content type at all
-])  # fmt: skip
+], ids=["json-array", "ndjson", "text-blank-lines", "kafka-records", "no-content-type"])  # fmt: skip
 def test_batch_formats_are_one_row_with_every_event_in_order(post, redis_client, body, content_type):
     response = post(body, content_type=content_type)
     assert response.status_code == 202, response.json()
